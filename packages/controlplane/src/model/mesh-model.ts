@@ -1,0 +1,79 @@
+// The mesh as the control plane understands it: immutable, validated, cross-referenced. Both
+// registries (file, Kubernetes) produce documents that `buildMeshModel` turns into this; the
+// translator turns it into per-proxy resources.
+import type { ModelSettings } from './build-mesh-model.ts';
+import type { AccessPolicy } from '../resources/access-policy.ts';
+import type { DestinationPolicy } from '../resources/destination-policy.ts';
+import type { MeshAuthentication } from '../resources/mesh-authentication.ts';
+import type { HttpRouteRule, TrafficRoute } from '../resources/traffic-route.ts';
+import type { Protocol, Workload } from '../resources/workload.ts';
+
+export interface ServicePort {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+}
+
+export interface ServiceEndpoint {
+  /** "<workload>.<namespace>" */
+  readonly workload: string;
+  readonly address: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly serviceAccount: string;
+  readonly ready: boolean;
+  readonly proxyAddress: string | undefined;
+  /** Where the endpoint listens, by service port number. */
+  readonly targetPorts: ReadonlyMap<number, number>;
+}
+
+export interface Service {
+  readonly name: string;
+  readonly namespace: string;
+  /** Fully qualified: "<name>.<namespace>.svc.<cluster domain>". */
+  readonly hostname: string;
+  readonly ports: readonly ServicePort[];
+  readonly endpoints: readonly ServiceEndpoint[];
+}
+
+export interface ResolvedDestination {
+  readonly hostname: string;
+  readonly port: number;
+  readonly subset: string | undefined;
+  readonly weight: number;
+}
+
+export interface ResolvedRouteRule extends Omit<HttpRouteRule, 'destinations'> {
+  readonly destinations: readonly ResolvedDestination[];
+}
+
+/** A TrafficRoute whose hosts and destinations are resolved to services. */
+export interface ResolvedTrafficRoute {
+  readonly source: TrafficRoute;
+  readonly rules: readonly ResolvedRouteRule[];
+}
+
+export interface MeshDocuments {
+  readonly workloads: readonly Workload[];
+  readonly trafficRoutes: readonly TrafficRoute[];
+  readonly destinationPolicies: readonly DestinationPolicy[];
+  readonly meshAuthentications: readonly MeshAuthentication[];
+  readonly accessPolicies: readonly AccessPolicy[];
+}
+
+export interface MeshModel {
+  readonly settings: ModelSettings;
+  /** By hostname. */
+  readonly services: ReadonlyMap<string, Service>;
+  /** By "<workload>.<namespace>". */
+  readonly workloads: ReadonlyMap<string, Workload>;
+  /** By the hostname of the service they route. */
+  readonly trafficRoutes: ReadonlyMap<string, ResolvedTrafficRoute>;
+  /** By the hostname of the service they govern. */
+  readonly destinationPolicies: ReadonlyMap<string, DestinationPolicy>;
+  readonly meshAuthentications: readonly MeshAuthentication[];
+  readonly accessPolicies: readonly AccessPolicy[];
+}
+
+export function workloadId(workload: Workload): string {
+  return `${workload.meta.name}.${workload.meta.namespace}`;
+}

@@ -1,0 +1,115 @@
+// Reads the file registry's multi-document YAML into a MeshModel, or into problems that each
+// name the file, line, document and field, e.g.
+//   mesh.yaml:14:17: document 3 (TrafficRoute default/orders): spec.http[0].route[1].weight: must be between 0 and 100, got 140
+import { isNode, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { buildMeshModel, type ModelSettings } from '../model/build-mesh-model.ts';
+import type { MeshModel } from '../model/mesh-model.ts';
+import { DOCUMENT_KIND_NAMES, DocumentCollector } from '../resources/document-kinds.ts';
+import { objectKey, WEFT_API_VERSION } from '../resources/object-meta.ts';
+import { Field, FieldError, formatPath, type FieldPath } from './field.ts';
+
+export interface FileProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** 1-based index of the document in the file. */
+  readonly document: number;
+  /** "Kind namespace/name", when known. */
+  readonly object: string | undefined;
+  readonly field: string | undefined;
+  readonly problem: string;
+}
+
+export function formatFileProblem(problem: FileProblem): string {
+  const object = problem.object ? ` (${problem.object})` : '';
+  const field = problem.field ? `${problem.field}: ` : '';
+  return `${problem.file}:${problem.line}:${problem.column}: document ${problem.document}${object}: ${field}${problem.problem}`;
+}
+
+export type MeshFileResult = { readonly ok: true; readonly model: MeshModel; readonly documents: number } | { readonly ok: false; readonly problems: readonly FileProblem[] };
+
+/** At most this many problems are reported for one file; the first ones matter most. */
+const MAX_PROBLEMS = 20;
+
+interface ParsedDocument {
+  readonly index: number;
+  readonly doc: Document;
+  readonly object: string;
+}
+
+function locate(doc: Document, path: FieldPath, lines: LineCounter): { line: number; column: number } {
+  // The nearest existing node on the path: a missing field is reported where its parent is.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) {
+      const { line, col } = lines.linePos(node.range[0]);
+      return { line, column: col };
+    }
+  }
+  const { line, col } = lines.linePos(doc.range?.[0] ?? 0);
+  return { line, column: col };
+}
+
+export function readMeshFile(text: string, file: string, settings?: ModelSettings): MeshFileResult {
+  const lines = new LineCounter();
+  const problems: FileProblem[] = [];
+  const collector = new DocumentCollector();
+  const parsed: ParsedDocument[] = [];
+  const byObject = new Map<string, ParsedDocument>();
+
+  const yamlDocuments = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  for (const [offset, doc] of yamlDocuments.entries()) {
+    const index = offset + 1;
+    const at = (path: FieldPath, object: string | undefined, field: string | undefined, problem: string): void => {
+      problems.push({ file, ...locate(doc, path, lines), document: index, object, field, problem });
+    };
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        const { line, col } = lines.linePos(error.pos[0]);
+        problems.push({ file, line, column: col, document: index, object: undefined, field: undefined, problem: `YAML: ${error.message.split('\n')[0]}` });
+      }
+      continue;
+    }
+    if (doc.contents === null) continue; // an empty document, e.g. after a trailing '---'
+    const root = new Field(doc.toJS({ maxAliasCount: 100 }));
+    try {
+      root.object(['apiVersion', 'kind', 'metadata', 'spec']);
+      const apiVersion = root.get('apiVersion').string();
+      if (apiVersion !== WEFT_API_VERSION) root.get('apiVersion').fail(`expected ${WEFT_API_VERSION}, got "${apiVersion}"`);
+      const kind = root.get('kind').choice(DOCUMENT_KIND_NAMES);
+      const meta = collector.add(kind, root);
+      const object = `${kind} ${objectKey(meta)}`;
+      const earlier = byObject.get(object);
+      if (earlier) root.get('metadata').get('name').fail(`${object} is already defined by document ${earlier.index}`);
+      const entry = { index, doc, object };
+      parsed.push(entry);
+      byObject.set(object, entry);
+    } catch (error) {
+      if (!(error instanceof FieldError)) throw error;
+      at(error.path, describeObject(root), formatPath(error.path), error.problem);
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems: problems.slice(0, MAX_PROBLEMS) };
+
+  const built = buildMeshModel(collector.documents(), settings);
+  if (!built.ok) {
+    for (const problem of built.problems.slice(0, MAX_PROBLEMS)) {
+      const object = `${problem.kind} ${problem.key}`;
+      const entry = byObject.get(object) as ParsedDocument;
+      problems.push({ file, ...locate(entry.doc, problem.path, lines), document: entry.index, object, field: formatPath(problem.path), problem: problem.problem });
+    }
+    return { ok: false, problems };
+  }
+  return { ok: true, model: built.model, documents: parsed.length };
+}
+
+/** "Kind namespace/name" of a document that failed validation, as far as it can be read. */
+function describeObject(root: Field): string | undefined {
+  const read = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+  const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
+  const kind = read(record(root.value).kind);
+  const metadata = record(record(root.value).metadata);
+  const name = read(metadata.name);
+  if (!kind) return undefined;
+  return name ? `${kind} ${read(metadata.namespace) ?? 'default'}/${name}` : kind;
+}

@@ -1,0 +1,56 @@
+// DestinationPolicy: what happens after routing picked a service — its subsets (by labels)
+// and how load is spread over their endpoints. Istio DestinationRule in shape.
+import type { Field } from '../registry/field.ts';
+import { parseObjectMeta, type ObjectMeta } from './object-meta.ts';
+
+export const LOAD_BALANCERS = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'] as const;
+export type LoadBalancer = (typeof LOAD_BALANCERS)[number];
+
+export interface TrafficPolicy {
+  readonly loadBalancer: LoadBalancer | undefined;
+}
+
+export interface Subset {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly trafficPolicy: TrafficPolicy;
+}
+
+export interface DestinationPolicy {
+  readonly meta: ObjectMeta;
+  readonly host: string;
+  readonly trafficPolicy: TrafficPolicy;
+  readonly subsets: readonly Subset[];
+}
+
+function parseTrafficPolicy(field: Field): TrafficPolicy {
+  if (!field.present) return Object.freeze({ loadBalancer: undefined });
+  field.object(['loadBalancer']);
+  const loadBalancer = field.get('loadBalancer');
+  if (loadBalancer.present) loadBalancer.object(['simple']);
+  return Object.freeze({
+    loadBalancer: loadBalancer.present ? loadBalancer.get('simple').choice(LOAD_BALANCERS) : undefined,
+  });
+}
+
+export function parseDestinationPolicy(doc: Field): DestinationPolicy {
+  doc.object(['apiVersion', 'kind', 'metadata', 'spec']);
+  const meta = parseObjectMeta(doc.get('metadata'));
+  const spec = doc.get('spec').object(['host', 'trafficPolicy', 'subsets']);
+  const names = new Set<string>();
+  const subsets = spec.get('subsets').list().map((subset): Subset => {
+    subset.object(['name', 'labels', 'trafficPolicy']);
+    const name = subset.get('name').dnsLabel();
+    if (names.has(name)) subset.get('name').fail(`subset "${name}" is defined twice`);
+    names.add(name);
+    const labels = subset.get('labels').stringMap();
+    if (Object.keys(labels).length === 0) subset.get('labels').fail('a subset needs at least one label');
+    return Object.freeze({ name, labels, trafficPolicy: parseTrafficPolicy(subset.get('trafficPolicy')) });
+  });
+  return Object.freeze({
+    meta,
+    host: spec.get('host').string(),
+    trafficPolicy: parseTrafficPolicy(spec.get('trafficPolicy')),
+    subsets: Object.freeze(subsets),
+  });
+}

@@ -1,0 +1,205 @@
+// The aggregated discovery stream, server side (state-of-the-world semantics of Envoy's xDS):
+// one ProxyStream per connected proxy tracks, per resource type, what was sent, what the proxy
+// acknowledged, and what it rejected. A rejected (NACKed) version is not sent again; the next
+// different snapshot is. A proxy that reconnects holding the current version is sent nothing.
+import { hostname } from 'node:os';
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { DiscoveryResponse, resourceKindOf, type DiscoveryRequest, type ResourceKind } from '@weft/proto';
+import type { Logger } from 'pino';
+import { planPush } from './push-plan.ts';
+import type { ProxySnapshot, ResourceSet } from './snapshot.ts';
+
+export interface SnapshotSource {
+  snapshotFor(workload: string, namespace: string): ProxySnapshot;
+}
+
+export interface Rejection {
+  readonly version: string;
+  readonly nonce: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+interface TypeState {
+  resourceNames: readonly string[];
+  sent: { readonly set: ResourceSet; readonly nonce: string } | undefined;
+  acked: string | undefined;
+  rejection: Rejection | undefined;
+}
+
+export interface ProxyStatus {
+  readonly id: string;
+  readonly workload: string;
+  readonly namespace: string;
+  readonly proxyVersion: string;
+  readonly connectedAt: string;
+  readonly types: Readonly<Partial<Record<ResourceKind, { sent: string | undefined; acked: string | undefined; rejection: Rejection | undefined }>>>;
+}
+
+export interface AdsEvents {
+  onNack?(proxy: string, kind: ResourceKind, rejection: Rejection): void;
+  onAck?(proxy: string, kind: ResourceKind, version: string): void;
+}
+
+type Call = ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+
+class ProxyStream {
+  readonly id: string;
+  readonly workload: string;
+  readonly namespace: string;
+  readonly proxyVersion: string;
+  readonly connectedAt = new Date().toISOString();
+  private readonly types = new Map<ResourceKind, TypeState>();
+  private nonce = 0;
+  private readonly call: Call;
+  private readonly server: AdsServer;
+
+  constructor(call: Call, server: AdsServer, node: NonNullable<DiscoveryRequest['node']>) {
+    this.call = call;
+    this.server = server;
+    this.workload = node.workload ?? '';
+    this.namespace = node.namespace || 'default';
+    this.id = node.id || `${this.workload}.${this.namespace}`;
+    this.proxyVersion = node.proxyVersion ?? '';
+  }
+
+  private snapshot(): ProxySnapshot | undefined {
+    return this.server.source?.snapshotFor(this.workload, this.namespace);
+  }
+
+  handle(request: DiscoveryRequest): void {
+    const kind = resourceKindOf(request.typeUrl);
+    if (!kind) {
+      this.server.log.warn({ proxy: this.id, typeUrl: request.typeUrl }, 'proxy asked for an unknown resource type; ignored');
+      return;
+    }
+    const state = this.types.get(kind);
+    if (!state) {
+      this.subscribe(kind, request);
+      return;
+    }
+    if (request.responseNonce !== (state.sent?.nonce ?? '')) return; // answers a superseded response
+    if (request.errorDetail) {
+      const rejection = { version: state.sent?.set.version ?? '', nonce: request.responseNonce, message: request.errorDetail.message || `rejected with code ${request.errorDetail.code ?? 0}`, at: new Date().toISOString() };
+      state.rejection = rejection;
+      this.server.log.warn({ proxy: this.id, type: kind, version: rejection.version, error: rejection.message, keeps: request.versionInfo || null }, 'proxy rejected configuration');
+      this.server.events.onNack?.(this.id, kind, rejection);
+    } else if (state.sent) {
+      state.acked = state.sent.set.version;
+      state.rejection = undefined;
+      this.server.events.onAck?.(this.id, kind, state.acked);
+    }
+    if (!sameNames(state.resourceNames, request.resourceNames)) {
+      state.resourceNames = [...request.resourceNames];
+      this.push();
+    }
+  }
+
+  private subscribe(kind: ResourceKind, request: DiscoveryRequest): void {
+    const state: TypeState = { resourceNames: [...request.resourceNames], sent: undefined, acked: undefined, rejection: undefined };
+    this.types.set(kind, state);
+    const current = this.snapshot()?.[kind].only(state.resourceNames);
+    if (current && request.versionInfo !== '' && request.versionInfo === current.version) {
+      // A reconnecting proxy already holds this version: resume without re-sending it.
+      state.sent = { set: current, nonce: '' };
+      state.acked = current.version;
+      return;
+    }
+    this.push();
+  }
+
+  push(): void {
+    const snapshot = this.snapshot();
+    if (!snapshot) return;
+    const sent = new Map<ResourceKind, ResourceSet | undefined>();
+    const target = new Map<ResourceKind, ResourceSet>();
+    for (const [kind, state] of this.types) {
+      sent.set(kind, state.sent?.set);
+      target.set(kind, snapshot[kind].only(state.resourceNames));
+    }
+    for (const { kind, set } of planPush(sent, target)) this.send(kind, set);
+  }
+
+  private send(kind: ResourceKind, set: ResourceSet): void {
+    const state = this.types.get(kind) as TypeState;
+    const nonce = String(++this.nonce);
+    state.sent = { set, nonce };
+    this.call.write(
+      DiscoveryResponse.create({
+        versionInfo: set.version,
+        typeUrl: set.typeUrl,
+        nonce,
+        controlPlane: this.server.instance,
+        resources: [...set.resources()].map((resource) => ({ name: resource.name, version: resource.version, resource: { typeUrl: set.typeUrl, value: resource.value } })),
+      }),
+    );
+  }
+
+  status(): ProxyStatus {
+    const types: Partial<Record<ResourceKind, { sent: string | undefined; acked: string | undefined; rejection: Rejection | undefined }>> = {};
+    for (const [kind, state] of this.types) types[kind] = { sent: state.sent?.set.version, acked: state.acked, rejection: state.rejection };
+    return { id: this.id, workload: this.workload, namespace: this.namespace, proxyVersion: this.proxyVersion, connectedAt: this.connectedAt, types };
+  }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, index) => name === b[index]);
+}
+
+export class AdsServer {
+  readonly log: Logger;
+  readonly events: AdsEvents;
+  readonly instance: string;
+  source: SnapshotSource | undefined;
+  private readonly streams = new Set<ProxyStream>();
+
+  constructor(options: { log: Logger; events?: AdsEvents; instance?: string }) {
+    this.log = options.log;
+    this.events = options.events ?? {};
+    this.instance = options.instance ?? `${hostname()}/${process.pid}`;
+  }
+
+  /** Makes `source` current and pushes what changed to every connected proxy. */
+  publish(source: SnapshotSource): void {
+    this.source = source;
+    for (const stream of this.streams) stream.push();
+  }
+
+  status(): ProxyStatus[] {
+    return [...this.streams].map((stream) => stream.status()).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  readonly implementation: UntypedServiceImplementation = {
+    StreamResources: (call: Call) => this.accept(call),
+  };
+
+  private accept(call: Call): void {
+    let stream: ProxyStream | undefined;
+    const close = (): void => {
+      if (!stream) return;
+      this.streams.delete(stream);
+      this.log.info({ proxy: stream.id }, 'proxy disconnected');
+      stream = undefined;
+    };
+    call.on('data', (request: DiscoveryRequest) => {
+      if (!stream) {
+        if (!request.node?.workload) {
+          // grpc-js turns an 'error' event carrying a status into the stream's final status.
+          call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: 'the first DiscoveryRequest of a stream must carry node.workload' });
+          return;
+        }
+        stream = new ProxyStream(call, this, request.node);
+        this.streams.add(stream);
+        this.log.info({ proxy: stream.id, proxyVersion: stream.proxyVersion }, 'proxy connected');
+      }
+      stream.handle(request);
+    });
+    call.on('end', () => {
+      close();
+      call.end();
+    });
+    call.on('error', close);
+    call.on('cancelled', close);
+  }
+}

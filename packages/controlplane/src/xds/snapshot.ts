@@ -1,0 +1,71 @@
+// Encoded, versioned resources. A resource's version is a digest of its bytes, so equal
+// versions mean equal content across control plane restarts and replicas; a set's version is
+// a digest of its members' names and versions.
+import { createHash } from 'node:crypto';
+import type { Codec, ResourceKind } from '@weft/proto';
+
+export interface EncodedResource {
+  readonly name: string;
+  readonly version: string;
+  readonly value: Uint8Array;
+}
+
+function digest(parts: Iterable<string | Uint8Array>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('base64url').slice(0, 16);
+}
+
+/** An immutable set of resources of one type. */
+export class ResourceSet {
+  readonly typeUrl: string;
+  readonly version: string;
+  private readonly members: ReadonlyMap<string, EncodedResource>;
+
+  constructor(typeUrl: string, resources: Iterable<EncodedResource>) {
+    this.typeUrl = typeUrl;
+    this.members = new Map([...resources].sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => [r.name, r]));
+    this.version = digest([...this.members.values()].flatMap((r) => [r.name, '@', r.version, '\n']));
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  get(name: string): EncodedResource | undefined {
+    return this.members.get(name);
+  }
+
+  resources(): IterableIterator<EncodedResource> {
+    return this.members.values();
+  }
+
+  /** The members named in `names`; all of them when `names` is empty (a wildcard subscription). */
+  only(names: readonly string[]): ResourceSet {
+    if (names.length === 0) return this;
+    const wanted = new Set(names);
+    return new ResourceSet(this.typeUrl, [...this.resources()].filter((resource) => wanted.has(resource.name)));
+  }
+}
+
+/** Encodes messages of one type into a ResourceSet. */
+export class ResourceSetBuilder<T> {
+  private readonly codec: Codec<T>;
+  private readonly encoded: EncodedResource[] = [];
+
+  constructor(codec: Codec<T>) {
+    this.codec = codec;
+  }
+
+  add(name: string, message: T): this {
+    const value = this.codec.encode(message);
+    this.encoded.push({ name, version: digest([this.codec.typeUrl, value]), value });
+    return this;
+  }
+
+  build(): ResourceSet {
+    return new ResourceSet(this.codec.typeUrl, this.encoded);
+  }
+}
+
+export type ProxySnapshot = Readonly<Record<ResourceKind, ResourceSet>>;

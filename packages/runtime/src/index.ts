@@ -1,0 +1,3 @@
+export * from './address.ts';
+export * from './lifecycle.ts';
+export * from './logger.ts';

@@ -1,0 +1,3 @@
+export { weft } from '../gen/weft.js';
+export * from './resource-types.ts';
+export * from './discovery-service.ts';
