@@ -1,3 +1,4 @@
 export * from './address.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
+export * from './json-endpoints.ts';

@@ -131,7 +131,7 @@ class ProxyStream {
         typeUrl: set.typeUrl,
         nonce,
         controlPlane: this.server.instance,
-        resources: [...set.resources()].map((resource) => ({ name: resource.name, version: resource.version, resource: { typeUrl: set.typeUrl, value: resource.value } })),
+        resources: [...set.resources()].map((resource) => ({ name: resource.name, version: resource.version, resource: { type_url: set.typeUrl, value: resource.value } })),
       }),
     );
   }

@@ -1,0 +1,35 @@
+// Admin endpoint (localhost only): readiness, the configuration in force, clusters with their
+// endpoints. Read-only in this build.
+import type { Server } from 'node:http';
+import { resourceKindsInPushOrder } from '@weft/proto';
+import { createJsonServer } from '@weft/runtime';
+import type { ConfigStore } from '../config/config-store.ts';
+import type { ClusterManager } from '../outbound/concrete/cluster-manager.ts';
+import type { AdsClient } from '../xds/ads-client.ts';
+
+function configDump(store: ConfigStore): Record<string, unknown> {
+  return Object.fromEntries(
+    resourceKindsInPushOrder.map((kind) => {
+      const state = store.state(kind);
+      const resources = Object.fromEntries([...state.resources].map(([name, entry]) => [name, { version: entry.version, config: entry.value }]));
+      return [kind, { version: state.version, resources }];
+    }),
+  );
+}
+
+export function createAdminServer(options: { store: ConfigStore; ads: AdsClient; clusters: ClusterManager; identity: { workload: string; namespace: string } }): Server {
+  const { store, ads, clusters, identity } = options;
+  return createJsonServer({
+    '/ready': () => (store.complete ? [200, { ready: true }] : [503, { ready: false, reason: 'waiting for configuration' }]),
+    '/config_dump': () => [200, { node: identity, xds: ads.status(), configs: configDump(store) }],
+    '/clusters': () => [
+      200,
+      {
+        clusters: clusters.clusters().map((cluster) => ({
+          name: cluster.name,
+          endpoints: cluster.endpoints.map(({ config, active }) => ({ address: `${config.address}:${config.port}`, workload: config.workload, ready: config.ready, activeRequests: active })),
+        })),
+      },
+    ],
+  });
+}

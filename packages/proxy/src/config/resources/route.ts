@@ -1,0 +1,103 @@
+// Route resources: the virtual host of one service port — the names it answers to and its
+// routes, first match wins. Matchers are compiled here, once, so the request path only runs
+// prepared predicates.
+import { ResourceType, type weft } from '@weft/proto';
+import type { HeaderMap } from '../../http/handler.ts';
+import { checkPort, InvalidResourceError } from './invalid-resource.ts';
+
+export type ValueMatcher = (value: string) => boolean;
+
+export interface RequestFacts {
+  readonly method: string;
+  /** Path without the query string. */
+  readonly path: string;
+  readonly headers: HeaderMap;
+}
+
+export interface WeightedClusterConfig {
+  readonly cluster: string;
+  readonly weight: number;
+}
+
+export interface RouteConfig {
+  readonly name: string;
+  readonly matches: (request: RequestFacts) => boolean;
+  readonly clusters: readonly WeightedClusterConfig[];
+  readonly timeoutMs: number;
+}
+
+export interface VirtualHostConfig {
+  readonly name: string;
+  readonly service: string;
+  readonly port: number;
+  readonly domains: readonly string[];
+  readonly routes: readonly RouteConfig[];
+}
+
+function compileString(match: weft.config.v1.StringMatch.$Properties | null | undefined, where: string): ValueMatcher | undefined {
+  if (!match) return undefined;
+  if (match.exact != null) {
+    const exact = match.exact;
+    return (value) => value === exact;
+  }
+  if (match.prefix != null) {
+    const prefix = match.prefix;
+    return (value) => value.startsWith(prefix);
+  }
+  if (match.regex != null) {
+    let regex: RegExp;
+    try {
+      // Anchored: the whole value must match, as in Envoy's safe_regex.
+      regex = new RegExp(`^(?:${match.regex})$`);
+    } catch (error) {
+      throw new InvalidResourceError(where, `invalid regex: ${(error as Error).message}`);
+    }
+    return (value) => regex.test(value);
+  }
+  throw new InvalidResourceError(where, 'string match sets none of exact, prefix, regex');
+}
+
+function headerValue(headers: HeaderMap, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function compileMatch(match: weft.config.v1.RouteMatch.$Properties | null | undefined, where: string): (request: RequestFacts) => boolean {
+  const path = compileString(match?.path, `${where} path`);
+  const method = compileString(match?.method, `${where} method`);
+  const headers = (match?.headers ?? []).map((header, index) => {
+    const name = header.name ?? '';
+    if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(name)) throw new InvalidResourceError(`${where} header ${index}`, `"${name}" is not a lower-case header name`);
+    if (header.present) return (facts: RequestFacts) => headerValue(facts.headers, name) !== undefined;
+    if (header.absent) return (facts: RequestFacts) => headerValue(facts.headers, name) === undefined;
+    const value = compileString(header.value, `${where} header ${name}`) as ValueMatcher;
+    return (facts: RequestFacts) => {
+      const actual = headerValue(facts.headers, name);
+      return actual !== undefined && value(actual);
+    };
+  });
+  return (facts) => (!path || path(facts.path)) && (!method || method(facts.method)) && headers.every((predicate) => predicate(facts));
+}
+
+function decodeRoute(route: weft.config.v1.Route.$Properties, where: string): RouteConfig {
+  const clusters = (route.clusters ?? []).map((entry) => Object.freeze({ cluster: entry.cluster ?? '', weight: entry.weight ?? 0 }));
+  if (clusters.length === 0) throw new InvalidResourceError(where, 'route has no clusters');
+  if (clusters.some((entry) => entry.cluster === '')) throw new InvalidResourceError(where, 'route names an empty cluster');
+  const total = clusters.reduce((sum, entry) => sum + entry.weight, 0);
+  if (total !== 100) throw new InvalidResourceError(where, `cluster weights sum to ${total}, not 100`);
+  return Object.freeze({ name: route.name || where, matches: compileMatch(route.match, where), clusters: Object.freeze(clusters), timeoutMs: route.timeoutMs ?? 0 });
+}
+
+export function decodeRouteConfiguration(name: string, bytes: Uint8Array): VirtualHostConfig {
+  const config = ResourceType.route.decode(bytes);
+  if (config.name !== name) throw new InvalidResourceError(name, `resource is named "${config.name ?? ''}" inside`);
+  const domains = (config.domains ?? []).map((domain) => domain.toLowerCase());
+  if (domains.length === 0) throw new InvalidResourceError(name, 'virtual host has no domains');
+  return Object.freeze({
+    name,
+    service: config.service ?? '',
+    port: checkPort(config.port, 'port', name),
+    domains: Object.freeze(domains),
+    routes: Object.freeze((config.routes ?? []).map((route, index) => decodeRoute(route, `${name} route ${index}`))),
+  });
+}

@@ -1,0 +1,57 @@
+// The one request-handler shape of the proxy, and the one layer shape: a layer wraps a handler
+// and returns a handler. Stacks are composed from config once (per route, per cluster), not
+// per request.
+import type { Readable } from 'node:stream';
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+export interface ProxyRequest {
+  readonly method: string;
+  /** Origin-form target: path and query. */
+  readonly path: string;
+  /** Host (and port) the caller addressed, lower-cased. */
+  readonly authority: string;
+  /** Without hop-by-hop headers. */
+  readonly headers: HeaderMap;
+  /** null when the request has no body. */
+  readonly body: Readable | null;
+  /** Aborted when the caller goes away or a deadline passes. */
+  readonly signal: AbortSignal;
+}
+
+export interface ProxyResponse {
+  readonly status: number;
+  readonly headers: HeaderMap;
+  readonly body: Readable | null;
+}
+
+/** What the stack learned about one request, for metrics and logs. */
+export interface RequestContext {
+  readonly direction: 'inbound' | 'outbound';
+  readonly startedAt: bigint;
+  destinationService: string | undefined;
+  destinationWorkload: string | undefined;
+  routeName: string | undefined;
+  clusterName: string | undefined;
+  upstreamAddress: string | undefined;
+}
+
+export type Handler = (request: ProxyRequest, context: RequestContext) => Promise<ProxyResponse>;
+export type Layer = (next: Handler) => Handler;
+
+/** compose(a, b, c)(h) = a(b(c(h))): the first layer sees the request first. */
+export function compose(...layers: Layer[]): Layer {
+  return (handler) => layers.reduceRight((next, layer) => layer(next), handler);
+}
+
+export function newContext(direction: RequestContext['direction']): RequestContext {
+  return {
+    direction,
+    startedAt: process.hrtime.bigint(),
+    destinationService: undefined,
+    destinationWorkload: undefined,
+    routeName: undefined,
+    clusterName: undefined,
+    upstreamAddress: undefined,
+  };
+}

@@ -1,0 +1,97 @@
+// Adapts node:http to the proxy's handler shape: builds a ProxyRequest from each incoming
+// request, runs the handler, streams the response back, and turns ProxyErrors into responses
+// — the one place where errors become status codes and response flags.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import type { Logger } from '@weft/runtime';
+import { ProxyError, ProxyErrorKind, RESPONSE_FLAGS_HEADER } from '../errors.ts';
+import { newContext, type Handler, type ProxyRequest, type RequestContext } from './handler.ts';
+import { forwardableHeaders } from './headers.ts';
+
+export interface Completion {
+  readonly context: RequestContext;
+  readonly status: number;
+  /** Envoy-style response flag, "" when the upstream answered. */
+  readonly flag: string;
+  readonly durationSeconds: number;
+}
+
+export interface ServeOptions {
+  readonly direction: RequestContext['direction'];
+  readonly handler: Handler;
+  readonly log: Logger;
+  readonly onComplete?: (completion: Completion) => void;
+}
+
+function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Origin-form path and authority, also from an absolute-form target (HTTP proxy style). */
+function target(request: IncomingMessage): { path: string; authority: string } {
+  const url = request.url ?? '/';
+  if (url.startsWith('/')) return { path: url, authority: request.headers.host ?? '' };
+  try {
+    const parsed = new URL(url);
+    return { path: `${parsed.pathname}${parsed.search}`, authority: parsed.host };
+  } catch {
+    return { path: url, authority: request.headers.host ?? '' };
+  }
+}
+
+function writeError(outgoing: ServerResponse, error: ProxyError): void {
+  const message = `weft: ${error.message}\n`;
+  outgoing.writeHead(error.kind.status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': String(Buffer.byteLength(message)),
+    [RESPONSE_FLAGS_HEADER]: error.kind.flag,
+  });
+  outgoing.end(message);
+}
+
+export function createProxyServer(options: ServeOptions): Server {
+  const { direction, handler, log, onComplete } = options;
+  return createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (incoming: IncomingMessage, outgoing: ServerResponse) => {
+    const context = newContext(direction);
+    const callerGone = new AbortController();
+    let flag = '';
+    outgoing.once('close', () => {
+      if (!outgoing.writableFinished) callerGone.abort(new ProxyError(ProxyErrorKind.DOWNSTREAM_GONE, 'caller went away'));
+      onComplete?.({ context, status: outgoing.statusCode, flag: outgoing.writableFinished ? flag : flag || 'DC', durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 });
+    });
+    const { path, authority } = target(incoming);
+    const request: ProxyRequest = {
+      method: incoming.method ?? 'GET',
+      path,
+      authority: authority.toLowerCase(),
+      headers: forwardableHeaders(incoming.headers),
+      body: hasBody(incoming) ? incoming : null,
+      signal: callerGone.signal,
+    };
+    handler(request, context).then(
+      (response) => {
+        outgoing.writeHead(response.status, response.headers as Record<string, string | string[]>);
+        if (!response.body) {
+          outgoing.end();
+          return;
+        }
+        pipeline(response.body, outgoing, (error) => {
+          if (error && !callerGone.signal.aborted) log.debug({ err: error, upstream: context.upstreamAddress }, 'response stream cut');
+        });
+      },
+      (error: unknown) => {
+        const proxyError = error instanceof ProxyError ? error : new ProxyError(ProxyErrorKind.UPSTREAM_RESET, 'internal error');
+        if (!(error instanceof ProxyError)) log.error({ err: error }, 'unexpected error in request handling');
+        flag = proxyError.kind.flag;
+        if (callerGone.signal.aborted || outgoing.headersSent) {
+          outgoing.destroy();
+          return;
+        }
+        writeError(outgoing, proxyError);
+        // An unread request body would otherwise hold the connection.
+        if (!incoming.complete) incoming.resume();
+      },
+    );
+  });
+}

@@ -1,0 +1,67 @@
+// The logical side of outbound: which service the caller meant (by Host and port), and which
+// of its routes applies. Each route's handler stack is composed once, when routes change.
+import type { ConfigStore } from '../../config/config-store.ts';
+import type { RouteConfig, VirtualHostConfig } from '../../config/resources/route.ts';
+import { ProxyError, ProxyErrorKind } from '../../errors.ts';
+import { compose, type Handler, type Layer } from '../../http/handler.ts';
+import { parseAuthority } from '../../http/headers.ts';
+import { timeoutLayer } from './timeout.ts';
+import { weightedSplit } from './weighted-split.ts';
+
+interface CompiledRoute {
+  readonly config: RouteConfig;
+  readonly handler: Handler;
+}
+
+interface CompiledVirtualHost {
+  readonly config: VirtualHostConfig;
+  readonly routes: readonly CompiledRoute[];
+}
+
+/** The port a Host header without one implies. */
+const DEFAULT_HTTP_PORT = 80;
+
+export class RouteTable {
+  private readonly store: ConfigStore;
+  private readonly dispatch: Handler;
+  private byAuthority = new Map<string, CompiledVirtualHost>();
+
+  constructor(store: ConfigStore, dispatch: Handler) {
+    this.store = store;
+    this.dispatch = dispatch;
+    store.onChange((kind) => {
+      if (kind === 'route') this.rebuild();
+    });
+  }
+
+  handler: Handler = (request, context) => {
+    if (!this.store.complete) return Promise.reject(new ProxyError(ProxyErrorKind.NO_CONFIG, 'no configuration received from the control plane yet'));
+    const authority = parseAuthority(request.authority);
+    if (!authority) return Promise.reject(new ProxyError(ProxyErrorKind.BAD_REQUEST, `invalid Host "${request.authority}"`));
+    const port = authority.port ?? DEFAULT_HTTP_PORT;
+    const virtualHost = this.byAuthority.get(`${authority.host}:${port}`);
+    if (!virtualHost) return Promise.reject(new ProxyError(ProxyErrorKind.NO_ROUTE, `no service ${authority.host} on port ${port} in this mesh`));
+    context.destinationService = virtualHost.config.service;
+    const query = request.path.indexOf('?');
+    const facts = { method: request.method, path: query === -1 ? request.path : request.path.slice(0, query), headers: request.headers };
+    const route = virtualHost.routes.find((candidate) => candidate.config.matches(facts));
+    if (!route) return Promise.reject(new ProxyError(ProxyErrorKind.NO_ROUTE, `no route of ${virtualHost.config.name} matches ${request.method} ${facts.path}`));
+    context.routeName = route.config.name;
+    return route.handler(request, context);
+  };
+
+  private compile(route: RouteConfig): CompiledRoute {
+    const layers: Layer[] = [];
+    if (route.timeoutMs > 0) layers.push(timeoutLayer(route.timeoutMs));
+    return { config: route, handler: compose(...layers)(weightedSplit(route.clusters, this.dispatch)) };
+  }
+
+  private rebuild(): void {
+    const byAuthority = new Map<string, CompiledVirtualHost>();
+    for (const config of this.store.values('route').values()) {
+      const compiled = { config, routes: config.routes.map((route) => this.compile(route)) };
+      for (const domain of config.domains) byAuthority.set(`${domain}:${config.port}`, compiled);
+    }
+    this.byAuthority = byAuthority;
+  }
+}

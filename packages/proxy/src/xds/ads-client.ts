@@ -1,0 +1,158 @@
+// The proxy's end of the aggregated discovery stream. It subscribes to every resource type in
+// push order, applies each response to the ConfigStore, and answers with an ACK or a NACK
+// (error_detail, plus the version it keeps). When the stream fails it keeps the configuration
+// it has and reconnects with backoff, telling the server which versions it holds.
+import { Client, credentials, status as GrpcStatus, type ClientDuplexStream } from '@grpc/grpc-js';
+import {
+  DiscoveryRequest,
+  resourceKindOf,
+  resourceKindsInPushOrder,
+  ResourceType,
+  streamResourcesMethod,
+  type DiscoveryResponse,
+  type ResourceKind,
+} from '@weft/proto';
+import { formatHostPort, type HostPort, type Logger } from '@weft/runtime';
+import type { ConfigStore } from '../config/config-store.ts';
+import { InvalidResourceError } from '../config/resources/invalid-resource.ts';
+import { Backoff } from './backoff.ts';
+
+export interface NodeIdentity {
+  readonly workload: string;
+  readonly namespace: string;
+  readonly proxyVersion: string;
+}
+
+export interface AdsClientOptions {
+  readonly address: HostPort;
+  readonly node: NodeIdentity;
+  readonly store: ConfigStore;
+  readonly log: Logger;
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+}
+
+export interface AdsClientStatus {
+  readonly connected: boolean;
+  readonly controlPlane: string | undefined;
+  readonly reconnects: number;
+  readonly rejected: number;
+  readonly lastRejection: { readonly kind: ResourceKind; readonly version: string; readonly message: string } | undefined;
+}
+
+type Stream = ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+
+export class AdsClient {
+  private readonly options: AdsClientOptions;
+  private readonly client: Client;
+  private readonly backoff: Backoff;
+  private stream: Stream | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private state: { connected: boolean; controlPlane: string | undefined; reconnects: number; rejected: number; lastRejection: AdsClientStatus['lastRejection'] } = {
+    connected: false,
+    controlPlane: undefined,
+    reconnects: 0,
+    rejected: 0,
+    lastRejection: undefined,
+  };
+
+  constructor(options: AdsClientOptions) {
+    this.options = options;
+    this.backoff = new Backoff(options.backoff ?? { baseMs: 250, maxMs: 5000 });
+    this.client = new Client(formatHostPort(options.address), credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 15_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      // We back off ourselves; keep the channel's own reconnect delay short and bounded.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+    });
+  }
+
+  status(): AdsClientStatus {
+    return { ...this.state };
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.stream?.cancel();
+    this.client.close();
+  }
+
+  private connect(): void {
+    const { node, store, log } = this.options;
+    const stream: Stream = this.client.makeBidiStreamRequest(streamResourcesMethod.path, streamResourcesMethod.requestSerialize, streamResourcesMethod.responseDeserialize);
+    this.stream = stream;
+    let received = false;
+    stream.on('data', (response: DiscoveryResponse) => {
+      if (!received) {
+        received = true;
+        this.backoff.reset();
+        this.state.connected = true;
+        this.state.controlPlane = response.controlPlane;
+        log.info({ controlPlane: response.controlPlane }, 'connected to control plane');
+      }
+      this.handle(stream, response);
+    });
+    stream.on('error', (error: Error & { code?: number }) => {
+      if (this.stream !== stream) return;
+      if (error.code !== GrpcStatus.CANCELLED || !this.stopped) log.warn({ code: error.code, error: error.message }, 'control plane stream failed; keeping current configuration');
+      this.retry(stream);
+    });
+    stream.on('end', () => this.retry(stream));
+    // Subscribe in push order; the first request names this proxy. A version we hold lets a
+    // restarted control plane skip re-sending what is already in force.
+    for (const [index, kind] of resourceKindsInPushOrder.entries()) {
+      stream.write(
+        DiscoveryRequest.create({
+          typeUrl: ResourceType[kind].typeUrl,
+          versionInfo: store.version(kind),
+          node: index === 0 ? { id: `${node.workload}.${node.namespace}`, workload: node.workload, namespace: node.namespace, proxyVersion: node.proxyVersion } : null,
+        }),
+      );
+    }
+  }
+
+  private handle(stream: Stream, response: DiscoveryResponse): void {
+    const { store, log } = this.options;
+    const kind = resourceKindOf(response.typeUrl);
+    if (!kind) {
+      log.warn({ typeUrl: response.typeUrl }, 'control plane sent an unknown resource type');
+      stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, responseNonce: response.nonce, errorDetail: { code: GrpcStatus.UNIMPLEMENTED, message: `unknown type ${response.typeUrl}` } }));
+      return;
+    }
+    try {
+      store.apply(kind, response.typeUrl, response.versionInfo, response.resources);
+      log.debug({ type: kind, version: response.versionInfo, resources: response.resources.length }, 'configuration applied');
+      stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce }));
+    } catch (error) {
+      if (!(error instanceof InvalidResourceError)) throw error;
+      this.state.rejected++;
+      this.state.lastRejection = { kind, version: response.versionInfo, message: error.message };
+      log.warn({ type: kind, version: response.versionInfo, keeps: store.version(kind), error: error.message }, 'configuration rejected');
+      stream.write(
+        DiscoveryRequest.create({
+          typeUrl: response.typeUrl,
+          versionInfo: store.version(kind),
+          responseNonce: response.nonce,
+          errorDetail: { code: GrpcStatus.INVALID_ARGUMENT, message: error.message },
+        }),
+      );
+    }
+  }
+
+  private retry(stream: Stream): void {
+    if (this.stream !== stream || this.stopped) return;
+    this.stream = undefined;
+    this.state.connected = false;
+    this.state.reconnects++;
+    const delay = this.backoff.nextDelayMs();
+    this.options.log.info({ delayMs: delay }, 'reconnecting to control plane');
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+}
