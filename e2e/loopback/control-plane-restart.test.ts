@@ -1,0 +1,88 @@
+// The control plane dies mid-traffic: proxies keep serving with the configuration they have;
+// when it comes back, they reconnect and receive what changed while it was gone. And a proxy
+// that never had configuration answers 503 with a reason, at once, instead of hanging.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { LoopbackMesh, ManagedProcess, PROGRAMS } from '@weft/cli';
+import { RESPONSE_FLAGS_HEADER } from '@weft/proxy';
+import { answeredBy, httpGet, pollUntil, temporaryDirectory } from './helpers.ts';
+
+describe('control plane restart under traffic', () => {
+  let mesh: LoopbackMesh;
+  let removeDir: () => Promise<void>;
+
+  before(async () => {
+    const dir = await temporaryDirectory('restart');
+    removeDir = dir.remove;
+    mesh = new LoopbackMesh({ dir: dir.path });
+    await mesh.startControlPlane();
+    await mesh.addWorkload({ name: 'frontend', service: 'frontend', calls: ['orders:8080'] });
+    await mesh.addWorkload({ name: 'orders-1', service: 'orders' });
+    await mesh.writeMeshFile(mesh.documents());
+  });
+
+  after(async () => {
+    await mesh?.stop();
+    await removeDir?.();
+  });
+
+  it('keeps requests succeeding while it is down, and delivers changes made meanwhile', async () => {
+    const frontend = mesh.workload('frontend').appAddress;
+    assert.ok(frontend);
+    await pollUntil('the first routed request', 10_000, async () => ((await httpGet(frontend)).status === 200 ? true : undefined));
+
+    const outcomes = { ok: 0, failed: [] as string[] };
+    const seen = new Set<string>();
+    let running = true;
+    const traffic = (async () => {
+      while (running) {
+        const response = await httpGet(frontend);
+        if (response.status === 200) {
+          outcomes.ok++;
+          seen.add(answeredBy(response) ?? '?');
+        } else {
+          outcomes.failed.push(`${response.status} ${response.text}`);
+        }
+      }
+    })();
+
+    await mesh.controlPlane?.kill();
+    const whileDown = outcomes.ok;
+    await pollUntil('200 requests served without a control plane', 10_000, () => (outcomes.ok >= whileDown + 200 ? true : undefined), 10);
+
+    // A change made while the control plane is down: a second orders endpoint.
+    await mesh.addWorkload({ name: 'orders-2', service: 'orders' });
+    await mesh.writeMeshFile(mesh.documents());
+    await mesh.startControlPlane();
+    await pollUntil('traffic to orders-2 after the control plane returned', 15_000, () => (seen.has('orders-2') ? true : undefined), 20);
+
+    running = false;
+    await traffic;
+    assert.deepEqual(outcomes.failed, []);
+    assert.ok(outcomes.ok > 200);
+    const reconnect = await mesh.workload('frontend').sidecar.waitForLog((record) => record.msg === 'reconnecting to control plane');
+    assert.equal(typeof reconnect.delayMs, 'number');
+  });
+});
+
+describe('a proxy without configuration', () => {
+  let proxy: ManagedProcess;
+
+  before(() => {
+    // Port 9 (discard) on loopback: nothing listens, so no configuration ever arrives.
+    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', '127.0.0.1:9', '--workload', 'lonely', '--outbound-address', '127.0.0.1:0', '--inbound-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--stats-address', '127.0.0.1:0']);
+  });
+
+  after(() => proxy?.stop());
+
+  it('answers 503 with the reason on both listeners, and is not ready', async () => {
+    for (const listener of ['outbound', 'inbound']) {
+      const response = await httpGet(await proxy.listening(listener), '/', { host: 'orders:8080' });
+      assert.equal(response.status, 503, listener);
+      assert.equal(response.headers[RESPONSE_FLAGS_HEADER], 'NCFG');
+      assert.match(response.text, /no configuration received from the control plane yet/);
+    }
+    const ready = await httpGet(await proxy.listening('admin'), '/ready');
+    assert.equal(ready.status, 503);
+  });
+});

@@ -1,0 +1,177 @@
+// A whole mesh on loopback, every part its own process: the control plane (file registry),
+// and per workload a sidecar and a demo application. Ports are ephemeral; the mesh file is
+// written once sidecars and apps have reported theirs. `weft demo` and the loopback tests
+// build on this.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatHostPort, type HostPort } from '@weft/runtime';
+import { ManagedProcess } from '../supervisor.ts';
+
+const API_VERSION = 'mesh.weft.dev/v1alpha1';
+
+function programPath(packageName: string, file: string): string {
+  return join(dirname(fileURLToPath(import.meta.resolve(packageName))), file);
+}
+
+export const PROGRAMS = {
+  controlPlane: programPath('@weft/controlplane', 'main.ts'),
+  proxy: programPath('@weft/proxy', 'main.ts'),
+  demoApp: join(dirname(fileURLToPath(import.meta.url)), 'demo-app.ts'),
+};
+
+export interface WorkloadSpec {
+  readonly name: string;
+  readonly namespace?: string;
+  /** The service it backs; none for a client-only workload. */
+  readonly service?: string;
+  readonly version?: string;
+  /** Service port; the app's real (ephemeral) port becomes the target port. */
+  readonly port?: number;
+  /** Hosts ("orders:8080") the app calls through its sidecar on each request. */
+  readonly calls?: readonly string[];
+  /** Whether to run a demo app (client-only workloads like a load generator have none). */
+  readonly app?: boolean;
+}
+
+export interface RunningWorkload {
+  readonly spec: WorkloadSpec;
+  readonly sidecar: ManagedProcess;
+  readonly app: ManagedProcess | undefined;
+  readonly outbound: HostPort;
+  readonly inbound: HostPort;
+  readonly admin: HostPort;
+  readonly stats: HostPort;
+  readonly appAddress: HostPort | undefined;
+}
+
+export type MeshDocument = Record<string, unknown>;
+
+export function workloadDocument(workload: RunningWorkload): MeshDocument {
+  const { spec } = workload;
+  const labels: Record<string, string> = { app: spec.service ?? spec.name, version: spec.version ?? 'v1' };
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Workload',
+    metadata: { name: spec.name, namespace: spec.namespace ?? 'default', labels },
+    spec: {
+      ...(spec.service ? { service: spec.service } : {}),
+      address: '127.0.0.1',
+      ports: workload.appAddress ? [{ name: 'http', port: spec.port ?? 8080, targetPort: workload.appAddress.port, protocol: 'HTTP' }] : [],
+      serviceAccount: spec.service ?? spec.name,
+      sidecar: { inbound: formatHostPort(workload.inbound) },
+    },
+  };
+}
+
+/** JSON is YAML: documents are written as one JSON object each. */
+export function toMeshFile(documents: readonly MeshDocument[]): string {
+  return documents.map((document) => JSON.stringify(document, null, 1)).join('\n---\n') + '\n';
+}
+
+export class LoopbackMesh {
+  readonly dir: string;
+  readonly meshFile: string;
+  readonly workloads = new Map<string, RunningWorkload>();
+  controlPlane: ManagedProcess | undefined;
+  xds: HostPort | undefined;
+  debug: HostPort | undefined;
+  private readonly echo: ((name: string, line: string) => void) | undefined;
+
+  constructor(options: { dir: string; echo?: (name: string, line: string) => void }) {
+    this.dir = options.dir;
+    this.meshFile = join(options.dir, 'mesh.yaml');
+    this.echo = options.echo;
+  }
+
+  private spawn(name: string, script: string, args: string[]): ManagedProcess {
+    const echo = this.echo;
+    return new ManagedProcess(name, script, args, { env: { WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'info' }, echo: echo && ((line) => echo(name, line)) });
+  }
+
+  /** Starts (or restarts, on the same xDS port) the control plane. */
+  async startControlPlane(): Promise<HostPort> {
+    await mkdir(this.dir, { recursive: true });
+    if (!this.controlPlane) await this.writeMeshFile([]);
+    const controlPlane = this.spawn('controlplane', PROGRAMS.controlPlane, [
+      '--registry',
+      `file:${this.meshFile}`,
+      '--xds-address',
+      formatHostPort({ host: '127.0.0.1', port: this.xds?.port ?? 0 }),
+      '--debug-address',
+      formatHostPort({ host: '127.0.0.1', port: this.debug?.port ?? 0 }),
+    ]);
+    this.controlPlane = controlPlane;
+    this.xds = await controlPlane.listening('xds');
+    this.debug = await controlPlane.listening('debug');
+    return this.xds;
+  }
+
+  async addWorkload(spec: WorkloadSpec): Promise<RunningWorkload> {
+    if (!this.xds) throw new Error('start the control plane first');
+    const sidecar = this.spawn(`${spec.name}/sidecar`, PROGRAMS.proxy, [
+      '--xds-address',
+      formatHostPort(this.xds),
+      '--workload',
+      spec.name,
+      '--namespace',
+      spec.namespace ?? 'default',
+      '--outbound-address',
+      '127.0.0.1:0',
+      '--inbound-address',
+      '127.0.0.1:0',
+      '--admin-address',
+      '127.0.0.1:0',
+      '--stats-address',
+      '127.0.0.1:0',
+    ]);
+    const [outbound, inbound, admin, stats] = await Promise.all(['outbound', 'inbound', 'admin', 'stats'].map((listener) => sidecar.listening(listener)));
+    let app: ManagedProcess | undefined;
+    let appAddress: HostPort | undefined;
+    if (spec.app ?? true) {
+      app = this.spawn(`${spec.name}/app`, PROGRAMS.demoApp, [
+        '--workload',
+        spec.name,
+        '--service',
+        spec.service ?? spec.name,
+        '--version',
+        spec.version ?? 'v1',
+        '--outbound',
+        formatHostPort(outbound as HostPort),
+        ...(spec.calls ?? []).flatMap((host) => ['--call', host]),
+      ]);
+      appAddress = await app.listening('app');
+    }
+    const workload = { spec, sidecar, app, outbound, inbound, admin, stats, appAddress } as RunningWorkload;
+    this.workloads.set(spec.name, workload);
+    return workload;
+  }
+
+  workload(name: string): RunningWorkload {
+    const workload = this.workloads.get(name);
+    if (!workload) throw new Error(`no workload ${name}`);
+    return workload;
+  }
+
+  /** Every workload's document, then `extra` (routing documents). */
+  documents(extra: readonly MeshDocument[] = []): MeshDocument[] {
+    return [...[...this.workloads.values()].map(workloadDocument), ...extra];
+  }
+
+  /** Replaces the mesh file atomically (write, then rename), as a careful operator would. */
+  async writeMeshFile(documents: readonly MeshDocument[]): Promise<void> {
+    await this.writeMeshText(toMeshFile(documents));
+  }
+
+  async writeMeshText(text: string): Promise<void> {
+    const temporary = `${this.meshFile}.tmp`;
+    await writeFile(temporary, text);
+    await rename(temporary, this.meshFile);
+  }
+
+  async stop(): Promise<void> {
+    const processes = [...this.workloads.values()].flatMap((workload) => [workload.app, workload.sidecar]);
+    const running = [...processes, this.controlPlane].filter((managed) => managed !== undefined);
+    await Promise.all(running.map((managed) => managed.stop()));
+  }
+}
