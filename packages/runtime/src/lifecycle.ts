@@ -9,7 +9,8 @@ import type { HostPort } from './address.ts';
  * {"msg":"listening","listener":"<name>","address":"<host>","port":<port>}
  */
 export function logListening(log: Logger, listener: string, bound: HostPort): void {
-  log.info({ listener, address: bound.host, port: bound.port }, 'listening');
+  // A supervisor protocol more than a log line: emitted even when the log level is above info.
+  log.child({}, { level: 'info' }).info({ listener, address: bound.host, port: bound.port }, 'listening');
 }
 
 /**

@@ -1,0 +1,61 @@
+// `npm start` is `weft demo`: the README's quickstart must work, report traffic for every demo
+// service, and leave no process behind — also when stopped with SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { pollUntil } from './helpers.ts';
+
+const CLI = join(dirname(fileURLToPath(import.meta.resolve('@weft/cli'))), 'main.ts');
+
+/** Processes still alive whose environment carries `marker` (children inherit it). */
+async function processesMarked(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environment = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
+    if (environment.includes(`WEFT_TEST_MARKER=${marker}`)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+function runDemo(args: string[], marker: string) {
+  const child = spawn(process.execPath, [CLI, 'demo', ...args], { env: { ...process.env, WEFT_TEST_MARKER: marker }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('weft demo', () => {
+  it('--duration 10 --json exits 0 with successful traffic for every service, and no orphans', async () => {
+    const marker = randomUUID();
+    const demo = runDemo(['--duration', '10', '--json'], marker);
+    const code = await demo.exited;
+    const { stdout, stderr } = demo.output();
+    assert.equal(code, 0, stderr);
+    const summary = JSON.parse(stdout) as { services: { name: string; requests: number; successes: number; p50Ms: number; p99Ms: number }[] };
+    assert.deepEqual(summary.services.map((service) => service.name), ['frontend', 'orders', 'inventory']);
+    for (const service of summary.services) {
+      assert.ok(service.successes > 100, `${service.name}: ${JSON.stringify(service)}`);
+      assert.ok(service.p50Ms > 0 && service.p99Ms >= service.p50Ms, `${service.name}: ${JSON.stringify(service)}`);
+    }
+    assert.deepEqual(await processesMarked(marker), []);
+  });
+
+  it('stops every child process on SIGTERM', async () => {
+    const marker = randomUUID();
+    const demo = runDemo([], marker);
+    await pollUntil('traffic to start', 30_000, () => (demo.output().stderr.includes('sending') ? true : undefined));
+    assert.ok((await processesMarked(marker)).length >= 11, 'demo, control plane, 5 sidecars and 4 apps are running');
+    demo.child.kill('SIGTERM');
+    assert.equal(await demo.exited, 0, demo.output().stderr);
+    assert.match(demo.output().stdout, /weft demo summary/);
+    assert.deepEqual(await processesMarked(marker), []);
+  });
+});

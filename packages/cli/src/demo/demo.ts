@@ -1,0 +1,154 @@
+// `weft demo`: a small mesh on loopback — frontend -> orders (v1 80% / v2 20%) -> inventory —
+// every app with its sidecar, the control plane reading a mesh file, traffic driven in through
+// a load generator's sidecar, and a live table of what the sidecars measured.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { request } from 'undici';
+import { formatHostPort } from '@weft/runtime';
+import { LoopbackMesh, type MeshDocument, type WorkloadSpec } from './loopback-mesh.ts';
+import { formatTable, serviceStats, type ServiceStats } from './service-stats.ts';
+import { TrafficDriver } from './traffic.ts';
+
+export interface DemoOptions {
+  /** Seconds of traffic; undefined runs until interrupted. */
+  readonly durationSeconds: number | undefined;
+  readonly json: boolean;
+  readonly ratePerSecond: number;
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable;
+}
+
+const WORKLOADS: readonly WorkloadSpec[] = [
+  { name: 'inventory', service: 'inventory' },
+  { name: 'orders-v1', service: 'orders', version: 'v1', calls: ['inventory:8080'] },
+  { name: 'orders-v2', service: 'orders', version: 'v2', calls: ['inventory:8080'] },
+  { name: 'frontend', service: 'frontend', calls: ['orders:8080'] },
+  { name: 'loadgen', app: false },
+];
+
+const SERVICES = ['frontend', 'orders', 'inventory'];
+
+const ROUTING: readonly MeshDocument[] = [
+  {
+    apiVersion: 'mesh.weft.dev/v1alpha1',
+    kind: 'DestinationPolicy',
+    metadata: { name: 'orders', namespace: 'default' },
+    spec: { host: 'orders', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] },
+  },
+  {
+    apiVersion: 'mesh.weft.dev/v1alpha1',
+    kind: 'TrafficRoute',
+    metadata: { name: 'orders', namespace: 'default' },
+    spec: {
+      hosts: ['orders'],
+      http: [{ route: [{ destination: { host: 'orders', subset: 'v1' }, weight: 80 }, { destination: { host: 'orders', subset: 'v2' }, weight: 20 }], timeout: '2s' }],
+    },
+  },
+];
+
+async function scrape(mesh: LoopbackMesh, workload: string): Promise<string> {
+  const stats = mesh.workload(workload).stats;
+  const response = await request(`http://${formatHostPort(stats)}/stats/prometheus`);
+  return response.body.text();
+}
+
+async function collect(mesh: LoopbackMesh): Promise<{ services: ServiceStats[]; perWorkload: Map<string, ServiceStats> }> {
+  const names = WORKLOADS.filter((spec) => spec.service).map((spec) => spec.name);
+  const texts = new Map(await Promise.all(names.map(async (name) => [name, await scrape(mesh, name)] as const)));
+  const perWorkload = new Map(names.map((name) => [name, serviceStats(name, [texts.get(name) as string])]));
+  const services = SERVICES.map((service) =>
+    serviceStats(
+      service,
+      WORKLOADS.filter((spec) => spec.service === service).map((spec) => texts.get(spec.name) as string),
+    ),
+  );
+  return { services, perWorkload };
+}
+
+function splitLine(perWorkload: Map<string, ServiceStats>): string {
+  const v1 = perWorkload.get('orders-v1')?.requests ?? 0;
+  const v2 = perWorkload.get('orders-v2')?.requests ?? 0;
+  const total = v1 + v2;
+  if (total === 0) return '';
+  return `orders split: v1 ${((100 * v1) / total).toFixed(1)}% / v2 ${((100 * v2) / total).toFixed(1)}% (TrafficRoute weights 80/20)`;
+}
+
+/** Resolves on SIGINT/SIGTERM (from creation on), or `seconds` after `arm` is called. */
+function stopSignal(): { promise: Promise<void>; arm: (seconds: number | undefined) => void; cancel: () => void } {
+  let finish: () => void = () => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((resolve) => (finish = resolve));
+  process.once('SIGINT', finish);
+  process.once('SIGTERM', finish);
+  return {
+    promise,
+    arm: (seconds) => {
+      if (seconds !== undefined) timer = setTimeout(finish, seconds * 1000);
+    },
+    cancel: () => {
+      clearTimeout(timer);
+      process.off('SIGINT', finish);
+      process.off('SIGTERM', finish);
+    },
+  };
+}
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const { stdout, stderr } = options;
+  const say = (line: string): boolean => stderr.write(`${line}\n`);
+  const dir = await mkdtemp(join(tmpdir(), 'weft-demo-'));
+  const mesh = new LoopbackMesh({ dir });
+  const stop = stopSignal();
+  let driver: TrafficDriver | undefined;
+  try {
+    say('weft demo: starting the control plane, 4 apps and 5 sidecars on 127.0.0.1 ...');
+    await mesh.startControlPlane();
+    for (const spec of WORKLOADS) await mesh.addWorkload(spec);
+    await mesh.writeMeshFile(mesh.documents(ROUTING));
+    say(`weft demo: mesh file ${mesh.meshFile}; control plane debug at http://${formatHostPort(mesh.debug ?? { host: '127.0.0.1', port: 0 })}/debug/syncz`);
+
+    const entry = mesh.workload('loadgen').outbound;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const response = await request(`http://${formatHostPort(entry)}/`, { headers: { host: 'frontend:8080' } }).catch(() => undefined);
+      const status = response?.statusCode;
+      await response?.body.dump();
+      if (status === 200) break;
+      if (Date.now() > deadline) throw new Error(`the mesh did not come up within 20 s (last status ${status ?? 'none'})`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    driver = new TrafficDriver({ via: entry, host: 'frontend:8080', ratePerSecond: options.ratePerSecond });
+    const startedAt = Date.now();
+    driver.start();
+    stop.arm(options.durationSeconds);
+    say(`weft demo: sending ${options.ratePerSecond} req/s to frontend ${options.durationSeconds === undefined ? 'until Ctrl-C' : `for ${options.durationSeconds} s`}`);
+    const live = !options.json && stdout.isTTY === true;
+    const refresh = setInterval(() => {
+      void collect(mesh).then(
+        ({ services, perWorkload }) => {
+          if (!live) return;
+          const elapsed = (Date.now() - startedAt) / 1000;
+          stdout.write(`\x1b[2J\x1b[H${formatTable(services, elapsed)}\n\n${splitLine(perWorkload)}\n(${elapsed.toFixed(0)} s; Ctrl-C stops)\n`);
+        },
+        () => undefined,
+      );
+    }, 1000);
+    await stop.promise;
+    clearInterval(refresh);
+    await driver.stop();
+    driver = undefined;
+    const elapsed = (Date.now() - startedAt) / 1000;
+    const { services, perWorkload } = await collect(mesh);
+    if (options.json) stdout.write(`${JSON.stringify({ durationSeconds: Math.round(elapsed * 10) / 10, services })}\n`);
+    else stdout.write(`${live ? '\x1b[2J\x1b[H' : ''}weft demo summary (${elapsed.toFixed(1)} s, sidecar inbound metrics)\n${formatTable(services, elapsed)}\n\n${splitLine(perWorkload)}\n`);
+    return services.every((service) => service.successes > 0) ? 0 : 1;
+  } finally {
+    stop.cancel();
+    await driver?.stop();
+    await mesh.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
