@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client, credentials, Server, ServerCredentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import { aggregatedDiscoveryService, DiscoveryRequest, ResourceType, streamResourcesMethod, type DiscoveryResponse } from '@weft/proto';
+import { createLogger } from '@weft/runtime';
+import { CANARY_MESH } from '../../test/fixtures.ts';
+import { readMeshFile } from '../registry/mesh-file.ts';
+import { AdsServer } from './ads-server.ts';
+import { SnapshotTranslator } from './translate.ts';
+
+function translator(text: string): SnapshotTranslator {
+  const result = readMeshFile(text, 'mesh.yaml');
+  assert.ok(result.ok);
+  return new SnapshotTranslator(result.model);
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A hand-driven proxy end of the stream. */
+class TestProxy {
+  readonly stream: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+  private readonly received: DiscoveryResponse[] = [];
+  private wake: (() => void) | undefined;
+
+  constructor(client: Client) {
+    this.stream = client.makeBidiStreamRequest(streamResourcesMethod.path, streamResourcesMethod.requestSerialize, streamResourcesMethod.responseDeserialize);
+    this.stream.on('data', (response: DiscoveryResponse) => {
+      this.received.push(response);
+      this.wake?.();
+    });
+    this.stream.on('error', () => undefined);
+  }
+
+  subscribe(kind: keyof typeof ResourceType, versionInfo = '', node?: string): void {
+    this.stream.write(DiscoveryRequest.create({ typeUrl: ResourceType[kind].typeUrl, versionInfo, node: node ? { workload: node, namespace: 'default' } : null }));
+  }
+
+  ack(response: DiscoveryResponse): void {
+    this.stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce }));
+  }
+
+  /** Waits for the next `count` responses. */
+  async next(count = 1): Promise<DiscoveryResponse[]> {
+    const deadline = Date.now() + 5000;
+    while (this.received.length < count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} responses, got ${this.received.length}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    return this.received.splice(0, count);
+  }
+
+  get pending(): number {
+    return this.received.length;
+  }
+}
+
+describe('AdsServer', () => {
+  const server = new Server();
+  const ads = new AdsServer({ log: createLogger('test', 'silent') });
+  let client: Client;
+
+  before(async () => {
+    server.addService(aggregatedDiscoveryService, ads.implementation);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+    ads.publish(translator(CANARY_MESH));
+  });
+
+  after(() => {
+    client.close();
+    server.forceShutdown();
+  });
+
+  it('answers each subscription with the full set and its version', async () => {
+    const proxy = new TestProxy(client);
+    proxy.subscribe('cluster', '', 'frontend');
+    proxy.subscribe('route');
+    const [clusters, routes] = await proxy.next(2);
+    assert.equal(clusters?.typeUrl, ResourceType.cluster.typeUrl);
+    assert.equal(clusters?.resources.length, 4);
+    assert.equal(routes?.resources.map((r) => r.name).join(), 'frontend.default.svc.cluster.local:8080,orders.default.svc.cluster.local:8080');
+    assert.notEqual(clusters?.nonce, routes?.nonce);
+    proxy.stream.end();
+  });
+
+  it('resumes a reconnecting proxy without re-sending the versions it holds', async () => {
+    const first = new TestProxy(client);
+    first.subscribe('cluster', '', 'resumer');
+    first.subscribe('route');
+    const [clusters, routes] = await first.next(2);
+    first.stream.end();
+    await until(() => !ads.status().some((proxy) => proxy.id === 'resumer.default'));
+
+    // Reconnect holding the current clusters but stale routes: only routes come back.
+    const again = new TestProxy(client);
+    again.subscribe('cluster', clusters?.versionInfo, 'resumer');
+    again.subscribe('route', 'stale');
+    const [resent] = await again.next(1);
+    assert.equal(resent?.typeUrl, ResourceType.route.typeUrl);
+    assert.equal(resent?.versionInfo, routes?.versionInfo);
+    again.ack(resent as DiscoveryResponse);
+
+    // A change reaches it; what it already had is not repeated.
+    ads.publish(translator(CANARY_MESH.replace('timeout: 1.5s', 'timeout: 3s')));
+    const [changed] = await again.next(1);
+    assert.equal(changed?.typeUrl, ResourceType.route.typeUrl);
+    assert.notEqual(changed?.versionInfo, routes?.versionInfo);
+    assert.equal(again.pending, 0);
+    const status = ads.status().find((proxy) => proxy.id === 'resumer.default');
+    assert.equal(status?.types.cluster?.acked, clusters?.versionInfo);
+    again.stream.end();
+  });
+
+  it('refuses a stream whose first request does not say who is asking', async () => {
+    const anonymous = new TestProxy(client);
+    const failed = new Promise<{ code?: number; details?: string }>((resolve) => anonymous.stream.once('error', resolve));
+    anonymous.subscribe('cluster');
+    const error = await failed;
+    assert.equal(error.code, 3);
+    assert.match(error.details ?? '', /must carry node\.workload/);
+  });
+});
