@@ -110,7 +110,7 @@ describe('AdsServer', () => {
     const [resent] = await again.next(1);
     assert.equal(resent?.typeUrl, ResourceType.route.typeUrl);
     assert.equal(resent?.versionInfo, routes?.versionInfo);
-    again.ack(resent as DiscoveryResponse);
+    again.ack(resent);
 
     // A change reaches it; what it already had is not repeated.
     ads.publish(translator(CANARY_MESH.replace('timeout: 1.5s', 'timeout: 3s')));
