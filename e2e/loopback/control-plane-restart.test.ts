@@ -50,11 +50,21 @@ describe('control plane restart under traffic', () => {
     const whileDown = outcomes.ok;
     await pollUntil('200 requests served without a control plane', 10_000, () => (outcomes.ok >= whileDown + 200 ? true : undefined), 10);
 
-    // A change made while the control plane is down: a second orders endpoint.
-    await mesh.addWorkload({ name: 'orders-2', service: 'orders' });
+    // A change made while the control plane is down: a second orders endpoint, its pod
+    // started but not ready (its sidecar cannot get configuration yet).
+    await mesh.addWorkload({ name: 'orders-2', service: 'orders' }, { ready: false });
     await mesh.writeMeshFile(mesh.documents());
     await mesh.startControlPlane();
-    await pollUntil('traffic to orders-2 after the control plane returned', 15_000, () => (seen.has('orders-2') ? true : undefined), 20);
+    const frontendAdmin = mesh.workload('frontend').admin;
+    await pollUntil('the frontend sidecar to receive the change made meanwhile', 15_000, async () => {
+      const dump = JSON.parse((await httpGet(frontendAdmin, '/config_dump')).text) as { configs: { endpoints: { resources: Record<string, { config: { endpoints: { workload: string }[] } }> } } };
+      const endpoints = dump.configs.endpoints.resources['outbound|8080||orders.default.svc.cluster.local']?.config.endpoints ?? [];
+      return endpoints.some((endpoint) => endpoint.workload === 'orders-2.default') ? true : undefined;
+    });
+    await mesh.sidecarServing('orders-2');
+    mesh.setReady('orders-2');
+    await mesh.writeMeshFile(mesh.documents());
+    await pollUntil('traffic to orders-2', 5000, () => (seen.has('orders-2') ? true : undefined), 20);
 
     running = false;
     await traffic;

@@ -42,7 +42,12 @@ describe('loopback mesh: control plane, two sidecars, two apps', () => {
   });
 
   it('sends traffic to an endpoint added to the mesh file within 2 s', async () => {
-    await mesh.addWorkload({ name: 'orders-2', service: 'orders', version: 'v2' });
+    // As in Kubernetes, the new workload is listed first as not ready, and marked ready once
+    // its sidecar holds its configuration (the kubelet's readiness probe, done by hand).
+    await mesh.addWorkload({ name: 'orders-2', service: 'orders', version: 'v2' }, { ready: false });
+    await mesh.writeMeshFile(mesh.documents());
+    await mesh.sidecarServing('orders-2');
+    mesh.setReady('orders-2');
     const writtenAt = Date.now();
     await mesh.writeMeshFile(mesh.documents());
     await pollUntil('a response from orders-2', 2000, async () => {

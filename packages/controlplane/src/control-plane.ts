@@ -8,7 +8,7 @@ import { formatHostPort, logListening, type HostPort, type Logger } from '@weft/
 import { createDebugServer } from './debug-server.ts';
 import type { MeshModel } from './model/mesh-model.ts';
 import type { MeshRegistry } from './registry/mesh-registry.ts';
-import { AdsServer, type AdsEvents } from './xds/ads-server.ts';
+import { AdsServer } from './xds/ads-server.ts';
 import { Debouncer } from './xds/debounce.ts';
 import { SnapshotTranslator } from './xds/translate.ts';
 
@@ -19,7 +19,6 @@ export interface ControlPlaneOptions {
   readonly debugAddress: HostPort;
   /** Quiet period and longest delay before a burst of changes is pushed. */
   readonly debounce?: { readonly quietMs: number; readonly maxDelayMs: number };
-  readonly events?: AdsEvents;
 }
 
 export interface BoundAddresses {
@@ -38,7 +37,7 @@ export class ControlPlane {
 
   constructor(options: ControlPlaneOptions) {
     this.options = options;
-    this.ads = new AdsServer({ log: options.log.child({ module: 'ads' }), events: options.events });
+    this.ads = new AdsServer({ log: options.log.child({ module: 'ads' }) });
     this.debug = createDebugServer({ ads: this.ads, registry: options.registry, ready: () => this.ready });
     this.debouncer = new Debouncer(options.debounce ?? { quietMs: 100, maxDelayMs: 10_000 }, () => this.publishPending());
   }

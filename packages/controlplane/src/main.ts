@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // weft-controlplane: serves proxies their configuration (xDS) from a registry.
-import { parseArgs } from 'node:util';
-import { createLogger, parseHostPort, runMain, stopOnSignals } from '@weft/runtime';
+import { createLogger, parseHostPort, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
 import { ControlPlane } from './control-plane.ts';
 import { FileRegistry } from './registry/file-registry.ts';
 
@@ -15,20 +14,12 @@ const USAGE = `usage: weft-controlplane --registry file:PATH [options]
 const log = createLogger('controlplane');
 
 runMain(log, async () => {
-  const { values } = parseArgs({
-    options: {
-      registry: { type: 'string' },
-      'xds-address': { type: 'string', default: process.env.WEFT_XDS_ADDRESS ?? '0.0.0.0:15010' },
-      'debug-address': { type: 'string', default: process.env.WEFT_DEBUG_ADDRESS ?? '0.0.0.0:15014' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean' },
-    },
+  const values = parseProgramFlags(log, USAGE, {
+    registry: { type: 'string' },
+    'xds-address': { type: 'string', default: process.env.WEFT_XDS_ADDRESS ?? '0.0.0.0:15010' },
+    'debug-address': { type: 'string', default: process.env.WEFT_DEBUG_ADDRESS ?? '0.0.0.0:15014' },
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (values['log-level']) log.level = values['log-level'];
+  if (!values) return;
   const registryFlag = values.registry ?? '';
   if (!registryFlag.startsWith('file:')) throw new Error(`--registry must be file:PATH (the Kubernetes registry is not built yet)\n${USAGE}`);
   const controlPlane = new ControlPlane({

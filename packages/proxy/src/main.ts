@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // weft-proxy: the sidecar. Gets its configuration from the control plane and carries the
 // workload's traffic.
-import { parseArgs } from 'node:util';
-import { createLogger, parseHostPort, runMain, stopOnSignals } from '@weft/runtime';
+import { createLogger, parseHostPort, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
 import { Proxy } from './proxy.ts';
 
 const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [options]
@@ -21,25 +20,17 @@ const log = createLogger('proxy');
 
 runMain(log, async () => {
   const env = process.env;
-  const { values } = parseArgs({
-    options: {
-      'xds-address': { type: 'string', default: env.WEFT_XDS_ADDRESS },
-      workload: { type: 'string', default: env.WEFT_WORKLOAD },
-      namespace: { type: 'string', default: env.WEFT_NAMESPACE ?? 'default' },
-      'outbound-address': { type: 'string', default: '127.0.0.1:15001' },
-      'inbound-address': { type: 'string', default: '0.0.0.0:15006' },
-      'admin-address': { type: 'string', default: '127.0.0.1:15000' },
-      'stats-address': { type: 'string', default: '0.0.0.0:15090' },
-      'app-host': { type: 'string', default: '127.0.0.1' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean' },
-    },
+  const values = parseProgramFlags(log, USAGE, {
+    'xds-address': { type: 'string', default: env.WEFT_XDS_ADDRESS ?? '' },
+    workload: { type: 'string', default: env.WEFT_WORKLOAD ?? '' },
+    namespace: { type: 'string', default: env.WEFT_NAMESPACE ?? 'default' },
+    'outbound-address': { type: 'string', default: '127.0.0.1:15001' },
+    'inbound-address': { type: 'string', default: '0.0.0.0:15006' },
+    'admin-address': { type: 'string', default: '127.0.0.1:15000' },
+    'stats-address': { type: 'string', default: '0.0.0.0:15090' },
+    'app-host': { type: 'string', default: '127.0.0.1' },
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (values['log-level']) log.level = values['log-level'];
+  if (!values) return;
   if (!values['xds-address'] || !values.workload) throw new Error(`--xds-address and --workload are required\n${USAGE}`);
   const proxy = new Proxy({
     workload: values.workload,

@@ -1,6 +1,7 @@
 // Process lifecycle shared by Weft's programs: a readiness line on stdout for supervisors
 // (tests, `weft demo`), orderly shutdown on SIGTERM/SIGINT, and a clear message instead of a
 // stack trace when start-up fails.
+import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import type { HostPort } from './address.ts';
 
@@ -45,4 +46,20 @@ export function runMain(log: Logger, main: () => Promise<void>): void {
     process.exitCode = 1;
     setImmediate(() => process.exit(1));
   });
+}
+
+type FlagOptions = Record<string, { type: 'string'; default?: string }>;
+
+/**
+ * Parses a program's flags, adding the two every program has: --help prints `usage` (and
+ * returns undefined: the program should end), --log-level sets the logger's level.
+ */
+export function parseProgramFlags<T extends FlagOptions>(log: Logger, usage: string, options: T): { [K in keyof T]: T[K] extends { default: string } ? string : string | undefined } | undefined {
+  const { values } = parseArgs({ options: { ...options, help: { type: 'boolean' }, 'log-level': { type: 'string' } } }) as { values: Record<string, string | boolean | undefined> };
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return undefined;
+  }
+  if (typeof values['log-level'] === 'string') log.level = values['log-level'];
+  return values as never;
 }

@@ -5,6 +5,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 import { formatHostPort, type HostPort } from '@weft/runtime';
 import { ManagedProcess } from '../supervisor.ts';
 
@@ -47,7 +48,7 @@ export interface RunningWorkload {
 
 export type MeshDocument = Record<string, unknown>;
 
-export function workloadDocument(workload: RunningWorkload): MeshDocument {
+export function workloadDocument(workload: RunningWorkload, ready = true): MeshDocument {
   const { spec } = workload;
   const labels: Record<string, string> = { app: spec.service ?? spec.name, version: spec.version ?? 'v1' };
   return {
@@ -60,6 +61,7 @@ export function workloadDocument(workload: RunningWorkload): MeshDocument {
       ports: workload.appAddress ? [{ name: 'http', port: spec.port ?? 8080, targetPort: workload.appAddress.port, protocol: 'HTTP' }] : [],
       serviceAccount: spec.service ?? spec.name,
       sidecar: { inbound: formatHostPort(workload.inbound) },
+      ready,
     },
   };
 }
@@ -73,6 +75,8 @@ export class LoopbackMesh {
   readonly dir: string;
   readonly meshFile: string;
   readonly workloads = new Map<string, RunningWorkload>();
+  /** Workloads written with `ready: false`, as a kubelet would report a pod not ready yet. */
+  private readonly notReady = new Set<string>();
   controlPlane: ManagedProcess | undefined;
   xds: HostPort | undefined;
   debug: HostPort | undefined;
@@ -107,7 +111,13 @@ export class LoopbackMesh {
     return this.xds;
   }
 
-  async addWorkload(spec: WorkloadSpec): Promise<RunningWorkload> {
+  /**
+   * Starts a workload's sidecar and app. With `ready: false` its document says not ready
+   * until `setReady` — the way to add a workload to a running mesh without sending it traffic
+   * before its sidecar has its own configuration.
+   */
+  async addWorkload(spec: WorkloadSpec, options: { ready?: boolean } = {}): Promise<RunningWorkload> {
+    if (options.ready === false) this.notReady.add(spec.name);
     if (!this.xds) throw new Error('start the control plane first');
     const sidecar = this.spawn(`${spec.name}/sidecar`, PROGRAMS.proxy, [
       '--xds-address',
@@ -147,6 +157,24 @@ export class LoopbackMesh {
     return workload;
   }
 
+  setReady(name: string): void {
+    this.notReady.delete(name);
+  }
+
+  /** Resolves once the workload's sidecar holds its inbound listeners: it can take traffic. */
+  async sidecarServing(name: string, timeoutMs = 15_000): Promise<void> {
+    const admin = this.workload(name).admin;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const dump = await request(`http://${formatHostPort(admin)}/config_dump`)
+        .then((response) => response.body.json() as Promise<{ configs: { listener: { resources: Record<string, unknown> } } }>)
+        .catch(() => undefined);
+      if (dump && Object.keys(dump.configs.listener.resources).length > 0) return;
+      if (Date.now() > deadline) throw new Error(`${name}: sidecar has no inbound listeners after ${timeoutMs}ms`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   workload(name: string): RunningWorkload {
     const workload = this.workloads.get(name);
     if (!workload) throw new Error(`no workload ${name}`);
@@ -155,7 +183,7 @@ export class LoopbackMesh {
 
   /** Every workload's document, then `extra` (routing documents). */
   documents(extra: readonly MeshDocument[] = []): MeshDocument[] {
-    return [...[...this.workloads.values()].map(workloadDocument), ...extra];
+    return [...[...this.workloads.values()].map((workload) => workloadDocument(workload, !this.notReady.has(workload.spec.name))), ...extra];
   }
 
   /** Replaces the mesh file atomically (write, then rename), as a careful operator would. */

@@ -81,15 +81,10 @@ export class FileRegistry implements MeshRegistry {
     clearTimeout(this.settle);
   }
 
-  /** Resolves once changes seen so far have been read (for tests and orderly shutdown). */
-  settled(): Promise<void> {
-    return this.reading;
-  }
-
   private scheduleRead(): void {
     clearTimeout(this.settle);
     this.settle = setTimeout(() => {
-      this.reading = this.reading.then(() => this.reread());
+      this.reading = this.reading.then(() => this.reread()).catch((error: unknown) => this.log.error({ err: error }, 'reading the mesh file failed'));
     }, SETTLE_MS);
   }
 

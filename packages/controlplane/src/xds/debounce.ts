@@ -22,11 +22,6 @@ export class Debouncer {
     this.timer = setTimeout(() => this.fire(), delay);
   }
 
-  /** Runs a pending action now. */
-  flush(): void {
-    if (this.timer !== undefined) this.fire();
-  }
-
   cancel(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
