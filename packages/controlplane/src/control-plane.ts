@@ -68,7 +68,10 @@ export class ControlPlane {
     this.debouncer.cancel();
     this.options.registry.stop();
     this.debug.close();
+    // Proxies hold their streams open for good: give them a moment, then end the streams.
+    const force = setTimeout(() => this.grpc.forceShutdown(), 1000);
     await new Promise<void>((resolve) => this.grpc.tryShutdown(() => resolve()));
+    clearTimeout(force);
   }
 
   private publishPending(): void {
