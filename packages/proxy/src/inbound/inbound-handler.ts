@@ -1,7 +1,9 @@
 // Inbound: requests for the proxy's own workload. The application port comes from the
 // weft-target-port header a peer sidecar sets when it connects directly (no capture), or is
-// the workload's only port; it must be one of the ports the control plane declared.
+// the workload's only port; it must be one of the ports the control plane declared, so the
+// sidecar never opens other local ports (such as ones bound to localhost only) to callers.
 import type { ConfigStore } from '../config/config-store.ts';
+import type { InboundListenerConfig } from '../config/resources/listener.ts';
 import { ProxyError, ProxyErrorKind } from '../errors.ts';
 import type { Handler } from '../http/handler.ts';
 import { formatHostPort } from '@weft/runtime';
@@ -11,18 +13,19 @@ import type { UpstreamPools } from '../outbound/endpoint/upstream-pools.ts';
 
 export function inboundHandler(options: { store: ConfigStore; pools: UpstreamPools; appHost: string; workload: string }): Handler {
   const { store, pools, appHost, workload } = options;
+  let ports = new Map<number, InboundListenerConfig>();
+  store.onChange((kind) => {
+    if (kind === 'listener') ports = new Map([...store.values('listener').values()].map((listener) => [listener.port, listener]));
+  });
   return (request, context) => {
     context.destinationWorkload = workload;
-    if (store.state('listener').version === '') return Promise.reject(new ProxyError(ProxyErrorKind.NO_CONFIG, 'no configuration received from the control plane yet'));
-    const listeners = [...store.values('listener').values()];
+    if (store.version('listener') === '') return Promise.reject(new ProxyError(ProxyErrorKind.NO_CONFIG, 'no configuration received from the control plane yet'));
     const named = request.headers[TARGET_PORT_HEADER];
-    let port: number | undefined;
-    if (typeof named === 'string') port = Number(named);
-    else if (listeners.length === 1) port = listeners[0]?.port;
-    const listener = listeners.find((candidate) => candidate.port === port);
+    const port = typeof named === 'string' ? Number(named) : ports.size === 1 ? ports.keys().next().value : undefined;
+    const listener = port === undefined ? undefined : ports.get(port);
     if (!listener) {
-      const which = port === undefined ? 'no application port named' : `port ${named as string} is not a port of ${workload}`;
-      return Promise.reject(new ProxyError(ProxyErrorKind.NO_ROUTE, `inbound: ${which} (ports: ${listeners.map((l) => l.port).join(', ') || 'none'})`));
+      const which = port === undefined ? 'no application port named' : `port ${String(named)} is not a port of ${workload}`;
+      return Promise.reject(new ProxyError(ProxyErrorKind.NO_ROUTE, `inbound: ${which} (ports: ${[...ports.keys()].join(', ') || 'none'})`));
     }
     const headers = { ...request.headers };
     delete headers[TARGET_PORT_HEADER];
