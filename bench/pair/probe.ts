@@ -1,0 +1,31 @@
+// Readiness: GET until a path answers 200, with a deadline, before anything is measured.
+import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** One GET on a fresh connection; the status, or the error's message. */
+export function probe(port: number, hostHeader: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const outgoing = request({ host: '127.0.0.1', port, path: '/', headers: { host: hostHeader }, agent: false, timeout: 2000 }, (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
+      response.once('error', (error) => resolve(error.message));
+    });
+    outgoing.once('timeout', () => outgoing.destroy(new Error('timed out')));
+    outgoing.once('error', (error) => resolve(error.message));
+    outgoing.end();
+  });
+}
+
+/** `failed` is checked between attempts: a reason there (say, the server exited) ends the wait. */
+export async function waitFor200(what: string, port: number, hostHeader: string, timeoutMs: number, failed?: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: number | string = 'no attempt';
+  while (Date.now() < deadline) {
+    const reason = failed?.();
+    if (reason) throw new Error(`${what}: ${reason}`);
+    last = await probe(port, hostHeader);
+    if (last === 200) return;
+    await sleep(50);
+  }
+  throw new Error(`${what}: no 200 from 127.0.0.1:${port} (Host ${hostHeader}) within ${timeoutMs} ms; last: ${last}`);
+}

@@ -1,0 +1,94 @@
+// The Weft pair: a control plane (file registry) and two sidecars. Load enters the client
+// sidecar's outbound listener with Host app:8080; it routes to the server sidecar's inbound
+// listener, which forwards to the app. Logging is at warn so it costs nothing per request.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ManagedProcess, PROGRAMS, toMeshFile, type MeshDocument } from '@weft/cli';
+import { formatHostPort, type HostPort } from '@weft/runtime';
+import { CLIENT_CPU, SERVER_CPU, type Pinning } from './pinning.ts';
+import type { Processes } from './processes.ts';
+import { waitFor200 } from './probe.ts';
+
+/** The service name and port the client addresses. */
+export const APP_HOST = 'app:8080';
+const API_VERSION = 'mesh.weft.dev/v1alpha1';
+const ENV = { WEFT_LOG_LEVEL: 'warn' };
+
+export interface WeftPair {
+  readonly controlPlane: ManagedProcess;
+  readonly client: ManagedProcess;
+  readonly server: ManagedProcess;
+  /** Where load goes: the client sidecar's outbound listener. */
+  readonly port: number;
+}
+
+function workload(name: string, inbound: HostPort, service?: { name: string; appPort: number }): MeshDocument {
+  const app = service?.name ?? name;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Workload',
+    metadata: { name, namespace: 'default', labels: { app, version: 'v1' } },
+    spec: {
+      ...(service ? { service: service.name } : {}),
+      address: '127.0.0.1',
+      ports: service ? [{ name: 'http', port: 8080, targetPort: service.appPort, protocol: 'HTTP' }] : [],
+      serviceAccount: app,
+      sidecar: { inbound: formatHostPort(inbound) },
+    },
+  };
+}
+
+function start(processes: Processes, name: string, script: string, args: string[]): ManagedProcess {
+  const managed = new ManagedProcess(name, script, args, { env: ENV });
+  processes.track(managed.child.pid);
+  processes.onStop(name, async () => {
+    await managed.stop();
+    processes.untrack(managed.child.pid);
+  });
+  return managed;
+}
+
+function startProxy(processes: Processes, name: string, xds: HostPort): ManagedProcess {
+  const listeners = ['--outbound-address', '--inbound-address', '--admin-address', '--stats-address'].flatMap((flag) => [flag, '127.0.0.1:0']);
+  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...listeners]);
+}
+
+export async function startWeftPair(options: { root: string; appPort: number; processes: Processes; pinning: Pinning }): Promise<WeftPair> {
+  const { processes, pinning } = options;
+  const dir = join(options.root, 'weft');
+  await mkdir(dir, { recursive: true });
+  const meshFile = join(dir, 'mesh.yaml');
+  // An empty mesh to start with; the real one once the sidecars have their ports.
+  await writeFile(meshFile, toMeshFile([]));
+
+  const controlPlane = start(processes, 'weft controlplane', PROGRAMS.controlPlane, [
+    '--registry',
+    `file:${meshFile}`,
+    '--xds-address',
+    '127.0.0.1:0',
+    '--debug-address',
+    '127.0.0.1:0',
+  ]);
+  const xds = await controlPlane.listening('xds');
+  // Idle while measuring; kept off the core under test all the same.
+  await pinning.pin(controlPlane.child.pid, CLIENT_CPU);
+
+  const client = startProxy(processes, 'bench-client', xds);
+  const server = startProxy(processes, 'bench-server', xds);
+  const [clientOutbound, clientInbound, serverInbound] = await Promise.all([client.listening('outbound'), client.listening('inbound'), server.listening('inbound')]);
+  await Promise.all([server.listening('outbound'), ...[client, server].flatMap((proxy) => [proxy.listening('admin'), proxy.listening('stats')])]);
+  await pinning.pin(client.child.pid, SERVER_CPU);
+  await pinning.pin(server.child.pid, SERVER_CPU);
+
+  const documents = [workload('bench-client', clientInbound), workload('bench-server', serverInbound, { name: 'app', appPort: options.appPort })];
+  // Replaced atomically, so the control plane never reads half a file.
+  await writeFile(`${meshFile}.tmp`, toMeshFile(documents));
+  await rename(`${meshFile}.tmp`, meshFile);
+
+  const exited = (): string | undefined => {
+    const dead = [controlPlane, client, server].find((managed) => !managed.running);
+    return dead && `${dead.name} exited:\n${dead.output()}`;
+  };
+  await waitFor200('weft pair', clientOutbound.port, APP_HOST, 20_000, exited);
+  return { controlPlane, client, server, port: clientOutbound.port };
+}
