@@ -2,7 +2,7 @@
 // request, runs the handler, streams the response back, and turns ProxyErrors into responses
 // — the one place where errors become status codes and response flags.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Logger } from '@weft/runtime';
 import { ProxyError, ProxyErrorKind, RESPONSE_FLAGS_HEADER } from '../errors.ts';
 import { newContext, type Handler, type ProxyRequest, type RequestContext } from './handler.ts';
@@ -40,6 +40,22 @@ function target(request: IncomingMessage): { path: string; authority: string } {
   }
 }
 
+/**
+ * Streams an upstream body to the caller with back-pressure. Readable.pipe plus the two
+ * cleanups it lacks — cheaper per response than stream.pipeline, which builds an
+ * AbortController (and an AbortError with a stack trace) for every call.
+ */
+function streamBody(body: Readable, outgoing: ServerResponse, log: Logger): void {
+  body.once('error', (error) => {
+    log.debug({ err: error }, 'upstream response cut');
+    outgoing.destroy();
+  });
+  outgoing.once('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
+  body.pipe(outgoing);
+}
+
 function writeError(outgoing: ServerResponse, error: ProxyError): void {
   const message = `weft: ${error.message}\n`;
   outgoing.writeHead(error.kind.status, {
@@ -71,14 +87,13 @@ export function createProxyServer(options: ServeOptions): Server {
     };
     handler(request, context).then(
       (response) => {
-        outgoing.writeHead(response.status, response.headers as Record<string, string | string[]>);
-        if (!response.body) {
-          outgoing.end();
+        if (callerGone.signal.aborted) {
+          response.body?.destroy();
           return;
         }
-        pipeline(response.body, outgoing, (error) => {
-          if (error && !callerGone.signal.aborted) log.debug({ err: error, upstream: context.upstreamAddress }, 'response stream cut');
-        });
+        outgoing.writeHead(response.status, response.headers as Record<string, string | string[]>);
+        if (response.body) streamBody(response.body, outgoing, log);
+        else outgoing.end();
       },
       (error: unknown) => {
         const proxyError = error instanceof ProxyError ? error : new ProxyError(ProxyErrorKind.UPSTREAM_RESET, 'internal error');
