@@ -16,6 +16,7 @@ const CLUSTER = 'outbound|8080||orders.default.svc.cluster.local';
 function snapshot(lbPolicy: weft.config.v1.LbPolicy, port = 8080): ProxySnapshot {
   const empty = (kind: ResourceKind) => new ResourceSetBuilder(ResourceType[kind]).build();
   return {
+    accessPolicy: empty('accessPolicy'),
     cluster: new ResourceSetBuilder(ResourceType.cluster).add(CLUSTER, { name: CLUSTER, service: 'orders.default.svc.cluster.local', port, lbPolicy }).build(),
     endpoints: empty('endpoints'),
     listener: empty('listener'),

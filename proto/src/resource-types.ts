@@ -1,7 +1,8 @@
 // The resource kinds a proxy is configured with: one type URL each, and how to encode and
 // decode their bytes. Order matters: it is the order in which a push applies them (make
-// before break: clusters before the endpoints that fill them, listeners, then the routes that
-// point at clusters).
+// before break: new roots are trusted before certificates they signed appear; clusters before
+// the endpoints that fill them; access policies before the listeners they guard; routes last,
+// once the clusters they point at exist).
 import { weft } from '../gen/weft.js';
 
 const config = weft.config.v1;
@@ -35,17 +36,19 @@ export const ResourceType = {
     config.RouteConfiguration,
   ),
   trustBundle: codec<weft.config.v1.TrustBundle.$Properties>('weft.config.v1.TrustBundle', config.TrustBundle),
+  accessPolicy: codec<weft.config.v1.AccessPolicy.$Properties>('weft.config.v1.AccessPolicy', config.AccessPolicy),
 } as const;
 
 export type ResourceKind = keyof typeof ResourceType;
 
 /** Kinds in push order (see the file header). */
 export const resourceKindsInPushOrder: readonly ResourceKind[] = [
+  'trustBundle',
   'cluster',
   'endpoints',
+  'accessPolicy',
   'listener',
   'route',
-  'trustBundle',
 ];
 
 const kindByTypeUrl = new Map<string, ResourceKind>(

@@ -78,6 +78,7 @@ function buildServices(workloads: readonly Workload[], clusterDomain: string, pr
           serviceAccount: workload.serviceAccount,
           ready: workload.ready,
           proxyAddress: workload.sidecarInbound,
+          mtls: workload.hasSidecar,
           targetPorts: new Map(workload.ports.map((port) => [port.port, port.targetPort])),
         }),
       );

@@ -22,6 +22,8 @@ export interface ServiceEndpoint {
   readonly serviceAccount: string;
   readonly ready: boolean;
   readonly proxyAddress: string | undefined;
+  /** It has a sidecar, which accepts mesh mTLS. */
+  readonly mtls: boolean;
   /** Where the endpoint listens, by service port number. */
   readonly targetPorts: ReadonlyMap<number, number>;
 }

@@ -23,6 +23,8 @@ export interface Workload {
   readonly address: string;
   readonly ports: readonly WorkloadPort[];
   readonly serviceAccount: string;
+  /** Whether a Weft sidecar runs beside it (and so accepts mesh mTLS). */
+  readonly hasSidecar: boolean;
   /** "host:port" of the sidecar's inbound listener, when traffic is not captured. */
   readonly sidecarInbound: string | undefined;
   readonly ready: boolean;
@@ -70,13 +72,15 @@ export function parseWorkload(doc: Field): Workload {
 
   const sidecar = spec.get('sidecar');
   if (sidecar.present) sidecar.object(['inbound']);
+  const inbound = sidecar.get('inbound');
   return Object.freeze({
     meta,
     services: Object.freeze(services),
     address,
     ports: Object.freeze(ports),
     serviceAccount: spec.get('serviceAccount').present ? spec.get('serviceAccount').dnsLabel() : 'default',
-    sidecarInbound: sidecar.present ? parseHostPort(sidecar.get('inbound')) : undefined,
+    hasSidecar: sidecar.present,
+    sidecarInbound: inbound.present ? parseHostPort(inbound) : undefined,
     ready: spec.get('ready').present ? spec.get('ready').boolean() : true,
   });
 }

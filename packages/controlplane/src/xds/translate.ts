@@ -66,6 +66,7 @@ function clustersAndEndpoints(model: MeshModel): { clusters: ResourceSet; endpoi
             ready: member.ready,
             workload: member.workload,
             proxyAddress: member.proxyAddress ?? '',
+            mtls: member.mtls,
           })),
         });
       }
@@ -128,6 +129,30 @@ function routes(model: MeshModel, namespace: string): ResourceSet {
   return set.build();
 }
 
+const ACCESS_ACTION = { ALLOW: config.AccessAction.ALLOW, DENY: config.AccessAction.DENY };
+
+/** The AccessPolicies that apply to `workload`: mesh-wide (root namespace), namespace-wide, or selecting it. */
+function accessPolicies(model: MeshModel, workload: Workload | undefined): ResourceSet {
+  const set = new ResourceSetBuilder(ResourceType.accessPolicy);
+  if (!workload) return set.build();
+  const { namespace, labels } = workload.meta;
+  for (const policy of model.accessPolicies) {
+    const scope = policy.meta.namespace;
+    const applies = policy.selector === undefined ? scope === namespace || scope === model.settings.rootNamespace : scope === namespace && selects(policy.selector, labels);
+    if (!applies) continue;
+    const name = `${scope}/${policy.meta.name}`;
+    set.add(name, {
+      name,
+      action: ACCESS_ACTION[policy.action],
+      rules: policy.rules.map((rule) => ({
+        from: rule.from.map((source) => ({ principals: [...source.principals], namespaces: [...source.namespaces] })),
+        to: rule.to.map((operation) => ({ paths: [...operation.paths], methods: [...operation.methods], ports: [...operation.ports] })),
+      })),
+    });
+  }
+  return set.build();
+}
+
 function listeners(model: MeshModel, workload: Workload | undefined): ResourceSet {
   const set = new ResourceSetBuilder(ResourceType.listener);
   for (const port of workload?.ports ?? []) {
@@ -156,10 +181,12 @@ export class SnapshotTranslator {
       namespaceRoutes = routes(this.model, namespace);
       this.routesByNamespace.set(namespace, namespaceRoutes);
     }
+    const workload = this.model.workloads.get(`${workloadName}.${namespace}`);
     const sets: Record<ResourceKind, ResourceSet> = {
       cluster: this.shared.clusters,
       endpoints: this.shared.endpoints,
-      listener: listeners(this.model, this.model.workloads.get(`${workloadName}.${namespace}`)),
+      accessPolicy: accessPolicies(this.model, workload),
+      listener: listeners(this.model, workload),
       route: namespaceRoutes,
       trustBundle: this.trustBundles,
     };

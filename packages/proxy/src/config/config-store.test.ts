@@ -54,7 +54,7 @@ describe('ConfigStore', () => {
 
   it('is complete once every type arrived, even empty', () => {
     const store = new ConfigStore();
-    for (const kind of ['cluster', 'endpoints', 'listener', 'route'] as const) store.apply(kind, ResourceType[kind].typeUrl, 'v', []);
+    for (const kind of ['cluster', 'endpoints', 'listener', 'route', 'accessPolicy'] as const) store.apply(kind, ResourceType[kind].typeUrl, 'v', []);
     assert.equal(store.complete, false);
     store.apply('trustBundle', ResourceType.trustBundle.typeUrl, 'v', []);
     assert.equal(store.complete, true);

@@ -2,6 +2,7 @@
 // its type's set as a whole, or not at all — one bad resource rejects the response and the
 // previous set stays in force. Resources whose version did not change are not decoded again.
 import { resourceKindsInPushOrder, type ResourceKind, type weft } from '@weft/proto';
+import { decodeAccessPolicy, type AccessPolicyConfig } from './resources/access-policy.ts';
 import { decodeCluster, type ClusterConfig } from './resources/cluster.ts';
 import { decodeEndpoints, type EndpointsConfig } from './resources/endpoints.ts';
 import { InvalidResourceError } from './resources/invalid-resource.ts';
@@ -10,6 +11,7 @@ import { decodeRouteConfiguration, type VirtualHostConfig } from './resources/ro
 import { decodeTrustBundle, type TrustBundleConfig } from './resources/trust-bundle.ts';
 
 export interface ConfigByKind {
+  accessPolicy: AccessPolicyConfig;
   cluster: ClusterConfig;
   endpoints: EndpointsConfig;
   listener: InboundListenerConfig;
@@ -18,6 +20,7 @@ export interface ConfigByKind {
 }
 
 const DECODERS: { [K in ResourceKind]: (name: string, bytes: Uint8Array) => ConfigByKind[K] } = {
+  accessPolicy: decodeAccessPolicy,
   cluster: decodeCluster,
   endpoints: decodeEndpoints,
   listener: decodeListener,

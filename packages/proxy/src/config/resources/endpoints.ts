@@ -16,6 +16,8 @@ export interface EndpointConfig {
   readonly connectPort: number;
   /** True when connecting to the peer's sidecar directly, which then needs `port` in-band. */
   readonly viaSidecar: boolean;
+  /** The endpoint's sidecar accepts mesh mTLS. */
+  readonly mtls: boolean;
 }
 
 export interface EndpointsConfig {
@@ -51,6 +53,7 @@ export function decodeEndpoints(name: string, bytes: Uint8Array): EndpointsConfi
       connectHost,
       connectPort,
       viaSidecar: Boolean(endpoint.proxyAddress),
+      mtls: endpoint.mtls ?? false,
     });
   });
   return Object.freeze({ clusterName: name, endpoints: Object.freeze(endpoints) });

@@ -4,7 +4,7 @@ import type { EndpointConfig } from '../../config/resources/endpoints.ts';
 import { createPicker, type EndpointState } from './balancers.ts';
 
 function endpoint(address: string, ready = true): EndpointState {
-  const config: EndpointConfig = { address, port: 80, labels: {}, weight: 1, ready, workload: address, connectHost: address, connectPort: 80, viaSidecar: false };
+  const config: EndpointConfig = { address, port: 80, labels: {}, weight: 1, ready, workload: address, connectHost: address, connectPort: 80, viaSidecar: false, mtls: false };
   return { config, active: 0 };
 }
 
