@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // weft: the command line. Subcommands are a registry; each parses its own flags.
 import { parseArgs } from 'node:util';
+import { caCommand } from './ca/ca-command.ts';
 import { runDemo } from './demo/demo.ts';
 
 interface Command {
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
       return runDemo({ durationSeconds: duration, json: values.json, ratePerSecond: rate, stdout: process.stdout, stderr: process.stderr });
     },
   },
+  ca: caCommand,
 };
 
 class UsageError extends Error {}

@@ -2,3 +2,4 @@ export * from './address.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './json-endpoints.ts';
+export * from './duration.ts';

@@ -1,0 +1,11 @@
+export { CaError, type CaErrorCode } from './ca-error.ts';
+export { spiffeId, parseSpiffeId, type WorkloadIdentity } from './spiffe-id.ts';
+export { peerIdentity, type PeerIdentity } from './peer-identity.ts';
+export { CertificateAuthority, type CertificateAuthorityOptions, type IssuedCertificate, type SignOptions } from './certificate-authority.ts';
+export { loadCa, loadOrCreateCa, createRootCa } from './ca-files.ts';
+export { CA_FILES } from './ca-material.ts';
+export { MAX_CSR_PEM_BYTES, MIN_RSA_BITS } from './csr.ts';
+export type { CaSettings } from './settings.ts';
+export { generateKeyAndCsr, type KeyAndCsrOptions } from './key-and-csr.ts';
+export { inspectCertificate, type CertificateSummary } from './inspect.ts';
+export { parsePemCertificates } from './pem.ts';
