@@ -69,7 +69,7 @@ describe('loopback mesh: control plane, two sidecars, two apps', () => {
     assert.ok(controlPlane);
     await mesh.writeMeshFile(mesh.documents([brokenRoute]));
     const refusal = await controlPlane.waitForLog((record) => record.msg === 'mesh file change refused; keeping the last good configuration');
-    assert.match(String((refusal.problems as string[])[0]), /mesh\.yaml:\d+:\d+: document 4 \(TrafficRoute default\/orders\): spec\.http\[0\]\.route: weights must sum to 100, got 90/);
+    assert.match(String((refusal.problems as string[])[0]), /mesh\.yaml:\d+:\d+: document 5 \(TrafficRoute default\/orders\): spec\.http\[0\]\.route: weights must sum to 100, got 90/);
 
     const seen = new Set<string>();
     for (let i = 0; i < 40; i++) {

@@ -2,13 +2,16 @@
 // `weft proxy-status`) reads. JSON only; never carries keys or tokens.
 import type { Server } from 'node:http';
 import { createJsonServer } from '@weft/runtime';
+import type { IssuanceStats } from './ca/certificate-service.ts';
 import type { MeshRegistry } from './registry/mesh-registry.ts';
 import type { AdsServer } from './xds/ads-server.ts';
 
-export function createDebugServer(options: { ads: AdsServer; registry: MeshRegistry; ready: () => boolean }): Server {
+export function createDebugServer(options: { ads: AdsServer; registry: MeshRegistry; ready: () => boolean; issuance: IssuanceStats | undefined }): Server {
+  const { issuance } = options;
   return createJsonServer({
     '/ready': () => (options.ready() ? [200, { ready: true }] : [503, { ready: false }]),
     '/debug/syncz': () => [200, { proxies: options.ads.status() }],
     '/debug/registry': () => [200, options.registry.status()],
+    '/debug/ca': () => (issuance ? [200, issuance] : [404, { error: 'this control plane runs without a CA (--ca-dir)' }]),
   });
 }

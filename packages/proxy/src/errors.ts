@@ -10,6 +10,8 @@ export const ProxyErrorKind = {
   UPSTREAM_TIMEOUT: { code: 'WEFT_ERR_UPSTREAM_TIMEOUT', status: 504, flag: 'UT' },
   DOWNSTREAM_GONE: { code: 'WEFT_ERR_DOWNSTREAM_GONE', status: 499, flag: 'DC' },
   BAD_REQUEST: { code: 'WEFT_ERR_BAD_REQUEST', status: 400, flag: 'DPE' },
+  ACCESS_DENIED: { code: 'WEFT_ERR_ACCESS_DENIED', status: 403, flag: 'RBAC' },
+  MTLS_REQUIRED: { code: 'WEFT_ERR_MTLS_REQUIRED', status: 403, flag: 'MTLS' },
 } as const;
 
 export type ProxyErrorKind = (typeof ProxyErrorKind)[keyof typeof ProxyErrorKind];

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // weft-proxy: the sidecar. Gets its configuration from the control plane and carries the
 // workload's traffic.
-import { createLogger, parseHostPort, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
-import { Proxy } from './proxy.ts';
+import { readFile } from 'node:fs/promises';
+import { createLogger, parseDuration, parseHostPort, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
+import { Proxy, type ProxyOptions } from './proxy.ts';
 
 const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [options]
 
@@ -14,6 +15,12 @@ const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [option
   --admin-address HOST:PORT    admin endpoint; default 127.0.0.1:15000
   --stats-address HOST:PORT    Prometheus endpoint; default 0.0.0.0:15090
   --app-host HOST              where the application listens; default 127.0.0.1
+  --token-file FILE            token proving this workload's identity to the certificate service
+                               (env WEFT_TOKEN_FILE); enables mTLS, and xDS over TLS on --xds-address
+  --ca-address HOST:PORT       certificate service; default: the --xds-address
+  --ca-root-cert FILE          root(s) to verify the control plane with until it sends its trust bundle
+  --cert-ttl DURATION          certificate lifetime to ask for; default 24h
+  --controlplane-identity NS/SA  who the control plane must be; default weft-system/weft-controlplane
   --log-level LEVEL            default info (env WEFT_LOG_LEVEL)`;
 
 const log = createLogger('proxy');
@@ -29,19 +36,39 @@ runMain(log, async () => {
     'admin-address': { type: 'string', default: '127.0.0.1:15000' },
     'stats-address': { type: 'string', default: '0.0.0.0:15090' },
     'app-host': { type: 'string', default: '127.0.0.1' },
+    'token-file': { type: 'string', default: env.WEFT_TOKEN_FILE ?? '' },
+    'ca-address': { type: 'string', default: '' },
+    'ca-root-cert': { type: 'string', default: env.WEFT_CA_ROOT_CERT ?? '' },
+    'cert-ttl': { type: 'string', default: '24h' },
+    'controlplane-identity': { type: 'string', default: 'weft-system/weft-controlplane' },
   });
   if (!values) return;
   if (!values['xds-address'] || !values.workload) throw new Error(`--xds-address and --workload are required\n${USAGE}`);
+  const xdsAddress = parseHostPort(values['xds-address'], '--xds-address');
+  let identity: ProxyOptions['identity'];
+  if (values['token-file']) {
+    if (!values['ca-root-cert']) throw new Error('--token-file needs --ca-root-cert (the root that signed the control plane certificate)');
+    const [namespace, serviceAccount] = values['controlplane-identity'].split('/');
+    if (!namespace || !serviceAccount) throw new Error(`--controlplane-identity must be NAMESPACE/SERVICE-ACCOUNT, got "${values['controlplane-identity']}"`);
+    identity = {
+      caAddress: values['ca-address'] ? parseHostPort(values['ca-address'], '--ca-address') : xdsAddress,
+      tokenFile: values['token-file'],
+      bootstrapRootsPem: await readFile(values['ca-root-cert'], 'utf8'),
+      controlPlane: { namespace, serviceAccount },
+      ttlSeconds: parseDuration(values['cert-ttl'], '--cert-ttl'),
+    };
+  }
   const proxy = new Proxy({
     workload: values.workload,
     namespace: values.namespace,
-    xdsAddress: parseHostPort(values['xds-address'], '--xds-address'),
+    xdsAddress,
     outboundAddress: parseHostPort(values['outbound-address'], '--outbound-address'),
     inboundAddress: parseHostPort(values['inbound-address'], '--inbound-address'),
     adminAddress: parseHostPort(values['admin-address'], '--admin-address'),
     statsAddress: parseHostPort(values['stats-address'], '--stats-address'),
     appHost: values['app-host'],
     log,
+    identity,
   });
   await proxy.start();
   stopOnSignals(log, () => proxy.stop());

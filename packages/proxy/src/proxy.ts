@@ -1,13 +1,20 @@
-// Composition of the sidecar: configuration (xDS client -> ConfigStore), the outbound stack
-// (route table -> cluster manager -> pools), the inbound stack, and the admin and stats ports.
+// Composition of the sidecar: identity (certificate service -> WorkloadIdentity), configuration
+// (xDS client -> ConfigStore), the outbound stack (route table -> cluster manager -> pools), the
+// inbound stack (sniffing listener -> authorization -> app), and the admin and stats ports.
 import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
+import { credentials, experimental } from '@grpc/grpc-js';
 import { logListening, type HostPort, type Logger } from '@weft/runtime';
 import { createAdminServer } from './admin/admin-server.ts';
 import { ConfigStore } from './config/config-store.ts';
 import { createProxyServer } from './http/serve.ts';
+import { CONTROL_PLANE_CHANNEL_OPTIONS } from './identity/certificate-client.ts';
+import { spiffeVerifier } from './identity/spiffe-verifier.ts';
+import { WorkloadIdentity, type IdentityOptions } from './identity/workload-identity.ts';
+import { Authorizer } from './inbound/authorization.ts';
 import { inboundHandler } from './inbound/inbound-handler.ts';
+import { createInboundListener, securityOf } from './inbound/inbound-listener.ts';
 import { createStatsServer, ProxyMetrics } from './metrics/proxy-metrics.ts';
 import { ClusterManager } from './outbound/concrete/cluster-manager.ts';
 import { UpstreamPools } from './outbound/endpoint/upstream-pools.ts';
@@ -27,6 +34,8 @@ export interface ProxyOptions {
   /** Where the local application listens (its ports come from configuration). */
   readonly appHost: string;
   readonly log: Logger;
+  /** With an identity the proxy speaks mTLS to peers and xDS over TLS; without, plaintext (development). */
+  readonly identity?: Omit<IdentityOptions, 'log'>;
   readonly xdsBackoff?: { readonly baseMs: number; readonly maxMs: number };
 }
 
@@ -43,51 +52,86 @@ async function listen(server: Server, name: string, address: HostPort, log: Logg
 export class Proxy {
   readonly store = new ConfigStore();
   readonly metrics = new ProxyMetrics();
+  readonly identity: WorkloadIdentity | undefined;
   private readonly options: ProxyOptions;
-  private readonly outboundPools = new UpstreamPools();
+  private readonly outboundPools: UpstreamPools;
   private readonly inboundPools = new UpstreamPools();
   private readonly ads: AdsClient;
+  private readonly inboundHttp: HttpServer;
   private readonly servers: Record<keyof BoundProxy, Server>;
 
   constructor(options: ProxyOptions) {
     this.options = options;
     const { log, workload, namespace } = options;
-    this.ads = new AdsClient({ address: options.xdsAddress, node: { workload, namespace, proxyVersion: PROXY_VERSION }, store: this.store, log: log.child({ module: 'xds' }), backoff: options.xdsBackoff });
+    const identity = options.identity && new WorkloadIdentity({ ...options.identity, log: log.child({ module: 'identity' }) });
+    this.identity = identity;
+    this.outboundPools = new UpstreamPools({ identity });
+    this.ads = new AdsClient({
+      address: options.xdsAddress,
+      node: { workload, namespace, proxyVersion: PROXY_VERSION },
+      store: this.store,
+      log: log.child({ module: 'xds' }),
+      backoff: options.xdsBackoff,
+      credentials: identity
+        ? () =>
+            experimental.createCertificateProviderChannelCredentials(identity.provider, identity.provider, {
+              // Read when connecting: the trust domain is known once our certificate is.
+              checkServerIdentity: (host, certificate) => spiffeVerifier([identity.controlPlaneIdentity()])(host, certificate),
+            })
+        : () => credentials.createInsecure(),
+      channelOptions: identity ? CONTROL_PLANE_CHANNEL_OPTIONS : undefined,
+    });
+    if (identity) {
+      this.store.onChange((kind) => {
+        if (kind === 'trustBundle') identity.setTrustBundle([...this.store.values('trustBundle').values()].flatMap((bundle) => bundle.rootsPem));
+      });
+    }
     const clusters = new ClusterManager(this.store, this.outboundPools);
     const routes = new RouteTable(this.store, clusters.dispatch);
     const onComplete = this.metrics.record.bind(this.metrics);
+    const authorizer = new Authorizer(this.store);
+    this.inboundHttp = createProxyServer({
+      direction: 'inbound',
+      handler: inboundHandler({ store: this.store, pools: this.inboundPools, authorizer, appHost: options.appHost, workload: `${workload}.${namespace}` }),
+      log,
+      onComplete,
+      securityOf,
+    });
     this.servers = {
       outbound: createProxyServer({ direction: 'outbound', handler: routes.handler, log, onComplete }),
-      inbound: createProxyServer({
-        direction: 'inbound',
-        handler: inboundHandler({ store: this.store, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}` }),
-        log,
-        onComplete,
-      }),
-      admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace } }),
+      inbound: createInboundListener({ http: this.inboundHttp, identity, plaintextAllowed: () => this.plaintextAllowed(), log }),
+      admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace }, workloadIdentity: identity }),
       stats: createStatsServer(this.metrics),
     };
   }
 
+  /** Plaintext connections are refused outright once every inbound port is STRICT. */
+  private plaintextAllowed(): boolean {
+    if (!this.identity) return true;
+    if (this.store.version('listener') === '') return true;
+    return [...this.store.values('listener').values()].some((listener) => listener.tlsMode !== 'STRICT');
+  }
+
   async start(): Promise<BoundProxy> {
     const { log } = this.options;
-    // Listeners first: before configuration arrives, they answer 503 rather than refuse.
+    // Listeners first: until configuration (and a certificate) arrive, they answer 503.
     const bound = {
       outbound: await listen(this.servers.outbound, 'outbound', this.options.outboundAddress, log),
       inbound: await listen(this.servers.inbound, 'inbound', this.options.inboundAddress, log),
       admin: await listen(this.servers.admin, 'admin', this.options.adminAddress, log),
       stats: await listen(this.servers.stats, 'stats', this.options.statsAddress, log),
     };
-    this.ads.start();
+    // xDS over TLS needs our certificate; without an identity it starts at once.
+    if (this.identity) void this.identity.start().then(() => this.ads.start());
+    else this.ads.start();
     return bound;
   }
 
   async stop(): Promise<void> {
+    this.identity?.stop();
     this.ads.stop();
-    for (const server of Object.values(this.servers)) {
-      server.close();
-      server.closeIdleConnections();
-    }
+    for (const server of [...Object.values(this.servers), this.inboundHttp]) server.close();
+    for (const server of [this.servers.outbound, this.inboundHttp, this.servers.admin, this.servers.stats] as HttpServer[]) server.closeIdleConnections();
     await Promise.all([this.outboundPools.close(), this.inboundPools.close()]);
   }
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { formatHostPort, type HostPort } from '@weft/runtime';
 import { ManagedProcess } from '../supervisor.ts';
+import { IdentityFiles } from './identity-files.ts';
 
 const API_VERSION = 'mesh.weft.dev/v1alpha1';
 
@@ -59,11 +60,16 @@ export function workloadDocument(workload: RunningWorkload, ready = true): MeshD
       ...(spec.service ? { service: spec.service } : {}),
       address: '127.0.0.1',
       ports: workload.appAddress ? [{ name: 'http', port: spec.port ?? 8080, targetPort: workload.appAddress.port, protocol: 'HTTP' }] : [],
-      serviceAccount: spec.service ?? spec.name,
+      serviceAccount: serviceAccountOf(spec),
       sidecar: { inbound: formatHostPort(workload.inbound) },
       ready,
     },
   };
+}
+
+/** Each service's workloads run as a service account named after it; clients after themselves. */
+export function serviceAccountOf(spec: WorkloadSpec): string {
+  return spec.service ?? spec.name;
 }
 
 /** JSON is YAML: documents are written as one JSON object each. */
@@ -71,25 +77,48 @@ export function toMeshFile(documents: readonly MeshDocument[]): string {
   return documents.map((document) => JSON.stringify(document, null, 1)).join('\n---\n') + '\n';
 }
 
+export interface LoopbackMeshOptions {
+  readonly dir: string;
+  /**
+   * Identities (default): a CA, bootstrap tokens, mTLS between sidecars, xDS over TLS, and a
+   * mesh-wide MeshAuthentication in this mode. false: plaintext everywhere (development mode).
+   */
+  readonly mtls?: 'STRICT' | 'PERMISSIVE' | false;
+  /** Certificate lifetime the sidecars ask for (e.g. "4s" to watch renewals); default 24h. */
+  readonly certTtl?: string;
+  readonly echo?: (name: string, line: string) => void;
+}
+
 export class LoopbackMesh {
   readonly dir: string;
   readonly meshFile: string;
   readonly workloads = new Map<string, RunningWorkload>();
+  /** The CA and token files; undefined in plaintext mode. */
+  readonly identity: IdentityFiles | undefined;
   /** Workloads written with `ready: false`, as a kubelet would report a pod not ready yet. */
   private readonly notReady = new Set<string>();
   controlPlane: ManagedProcess | undefined;
+  /** Where proxies get configuration: the TLS port with identities, else the plaintext one. */
   xds: HostPort | undefined;
   debug: HostPort | undefined;
-  private readonly echo: ((name: string, line: string) => void) | undefined;
+  private readonly options: LoopbackMeshOptions;
 
-  constructor(options: { dir: string; echo?: (name: string, line: string) => void }) {
+  constructor(options: LoopbackMeshOptions) {
+    this.options = options;
     this.dir = options.dir;
     this.meshFile = join(options.dir, 'mesh.yaml');
-    this.echo = options.echo;
+    this.identity = options.mtls === false ? undefined : new IdentityFiles(options.dir);
+  }
+
+  /** The mesh-wide mTLS mode document, when identities are on. */
+  private meshAuthentication(): MeshDocument[] {
+    const mode = this.options.mtls ?? 'STRICT';
+    if (mode === false) return [];
+    return [{ apiVersion: API_VERSION, kind: 'MeshAuthentication', metadata: { name: 'default', namespace: 'weft-system' }, spec: { mtls: { mode } } }];
   }
 
   private spawn(name: string, script: string, args: string[]): ManagedProcess {
-    const echo = this.echo;
+    const echo = this.options.echo;
     return new ManagedProcess(name, script, args, { env: { WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'info' }, echo: echo && ((line) => echo(name, line)) });
   }
 
@@ -97,16 +126,18 @@ export class LoopbackMesh {
   async startControlPlane(): Promise<HostPort> {
     await mkdir(this.dir, { recursive: true });
     if (!this.controlPlane) await this.writeMeshFile([]);
+    const xds = formatHostPort({ host: '127.0.0.1', port: this.xds?.port ?? 0 });
+    const identity = this.identity;
+    if (identity) await identity.prepare();
     const controlPlane = this.spawn('controlplane', PROGRAMS.controlPlane, [
       '--registry',
       `file:${this.meshFile}`,
-      '--xds-address',
-      formatHostPort({ host: '127.0.0.1', port: this.xds?.port ?? 0 }),
       '--debug-address',
       formatHostPort({ host: '127.0.0.1', port: this.debug?.port ?? 0 }),
+      ...(identity ? ['--xds-address', 'off', '--secure-address', xds, '--ca-dir', identity.caDir, '--bootstrap-tokens', identity.tokensFile] : ['--xds-address', xds]),
     ]);
     this.controlPlane = controlPlane;
-    this.xds = await controlPlane.listening('xds');
+    this.xds = await controlPlane.listening(identity ? 'secure' : 'xds');
     this.debug = await controlPlane.listening('debug');
     return this.xds;
   }
@@ -119,13 +150,18 @@ export class LoopbackMesh {
   async addWorkload(spec: WorkloadSpec, options: { ready?: boolean } = {}): Promise<RunningWorkload> {
     if (options.ready === false) this.notReady.add(spec.name);
     if (!this.xds) throw new Error('start the control plane first');
+    const namespace = spec.namespace ?? 'default';
+    const identityArgs = this.identity
+      ? ['--token-file', await this.identity.tokenFile(namespace, serviceAccountOf(spec)), '--ca-root-cert', this.identity.rootCertFile, '--cert-ttl', this.options.certTtl ?? '24h']
+      : [];
     const sidecar = this.spawn(`${spec.name}/sidecar`, PROGRAMS.proxy, [
+      ...identityArgs,
       '--xds-address',
       formatHostPort(this.xds),
       '--workload',
       spec.name,
       '--namespace',
-      spec.namespace ?? 'default',
+      namespace,
       '--outbound-address',
       '127.0.0.1:0',
       '--inbound-address',
@@ -183,7 +219,7 @@ export class LoopbackMesh {
 
   /** Every workload's document, then `extra` (routing documents). */
   documents(extra: readonly MeshDocument[] = []): MeshDocument[] {
-    return [...[...this.workloads.values()].map((workload) => workloadDocument(workload, !this.notReady.has(workload.spec.name))), ...extra];
+    return [...this.meshAuthentication(), ...[...this.workloads.values()].map((workload) => workloadDocument(workload, !this.notReady.has(workload.spec.name))), ...extra];
   }
 
   /** Replaces the mesh file atomically (write, then rename), as a careful operator would. */

@@ -72,7 +72,7 @@ describe('AdsServer', () => {
   let client: Client;
 
   before(async () => {
-    server.addService(aggregatedDiscoveryService, ads.implementation);
+    server.addService(aggregatedDiscoveryService, ads.implementation());
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
     client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
     ads.publish(translator(CANARY_MESH));

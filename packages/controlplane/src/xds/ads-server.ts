@@ -44,6 +44,12 @@ export interface AdsEvents {
 
 type Call = ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>;
 
+/**
+ * Decides whether the caller of a stream may speak for `node`; returns why not, or undefined.
+ * On the TLS port this ties the node's claim to the caller's certificate.
+ */
+export type NodeCheck = (call: Call, node: NonNullable<DiscoveryRequest['node']>) => { code: GrpcStatus; message: string } | undefined;
+
 class ProxyStream {
   readonly id: string;
   readonly workload: string;
@@ -170,11 +176,12 @@ export class AdsServer {
     return [...this.streams].map((stream) => stream.status()).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  readonly implementation: UntypedServiceImplementation = {
-    StreamResources: (call: Call) => this.accept(call),
-  };
+  /** The service implementation for one gRPC server; `check` vets each stream's node. */
+  implementation(check?: NodeCheck): UntypedServiceImplementation {
+    return { StreamResources: (call: Call) => this.accept(call, check) };
+  }
 
-  private accept(call: Call): void {
+  private accept(call: Call, check: NodeCheck | undefined): void {
     let stream: ProxyStream | undefined;
     const close = (): void => {
       if (!stream) return;
@@ -187,6 +194,12 @@ export class AdsServer {
         if (!request.node?.workload) {
           // grpc-js turns an 'error' event carrying a status into the stream's final status.
           call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: 'the first DiscoveryRequest of a stream must carry node.workload' });
+          return;
+        }
+        const refusal = check?.(call, request.node);
+        if (refusal) {
+          this.log.warn({ node: request.node.id || request.node.workload, peer: call.getPeer(), error: refusal.message }, 'proxy stream refused');
+          call.emit('error', { code: refusal.code, details: refusal.message });
           return;
         }
         stream = new ProxyStream(call, this, request.node);

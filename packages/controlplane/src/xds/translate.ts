@@ -162,15 +162,24 @@ function listeners(model: MeshModel, workload: Workload | undefined): ResourceSe
   return set.build();
 }
 
+export interface TrustBundle {
+  readonly trustDomain: string;
+  readonly rootsPem: readonly string[];
+}
+
 /** Builds snapshots for the proxies of one model, sharing what proxies have in common. */
 export class SnapshotTranslator {
   readonly model: MeshModel;
   private shared: { clusters: ResourceSet; endpoints: ResourceSet } | undefined;
   private readonly routesByNamespace = new Map<string, ResourceSet>();
-  private readonly trustBundles = new ResourceSetBuilder(ResourceType.trustBundle).build();
+  private readonly trustBundles: ResourceSet;
 
-  constructor(model: MeshModel) {
+  /** Without a trust bundle (no CA), proxies get none and speak plaintext. */
+  constructor(model: MeshModel, trustBundle?: TrustBundle) {
     this.model = model;
+    const bundles = new ResourceSetBuilder(ResourceType.trustBundle);
+    if (trustBundle) bundles.add(trustBundle.trustDomain, { name: trustBundle.trustDomain, trustDomain: trustBundle.trustDomain, rootCertificatesPem: [...trustBundle.rootsPem] });
+    this.trustBundles = bundles.build();
   }
 
   /** A proxy whose workload the model does not know (yet) gets no listeners. */

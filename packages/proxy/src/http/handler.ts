@@ -2,6 +2,16 @@
 // and returns a handler. Stacks are composed from config once (per route, per cluster), not
 // per request.
 import type { Readable } from 'node:stream';
+import type { PeerIdentity } from '@weft/ca';
+
+/** How the connection a request arrived on was secured. */
+export interface ConnectionSecurity {
+  readonly mtls: boolean;
+  /** The caller's verified SPIFFE identity (mTLS only). */
+  readonly peer: PeerIdentity | undefined;
+}
+
+export const PLAINTEXT: ConnectionSecurity = Object.freeze({ mtls: false, peer: undefined });
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -17,6 +27,7 @@ export interface ProxyRequest {
   readonly body: Readable | null;
   /** Aborted when the caller goes away or a deadline passes. */
   readonly signal: AbortSignal;
+  readonly security: ConnectionSecurity;
 }
 
 export interface ProxyResponse {

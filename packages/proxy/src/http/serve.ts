@@ -5,7 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Readable } from 'node:stream';
 import type { Logger } from '@weft/runtime';
 import { ProxyError, ProxyErrorKind, RESPONSE_FLAGS_HEADER } from '../errors.ts';
-import { newContext, type Handler, type ProxyRequest, type RequestContext } from './handler.ts';
+import type { Socket } from 'node:net';
+import { newContext, PLAINTEXT, type ConnectionSecurity, type Handler, type ProxyRequest, type RequestContext } from './handler.ts';
 import { forwardableHeaders } from './headers.ts';
 
 export interface Completion {
@@ -21,6 +22,8 @@ export interface ServeOptions {
   readonly handler: Handler;
   readonly log: Logger;
   readonly onComplete?: (completion: Completion) => void;
+  /** How a connection was secured (the inbound listener knows); plaintext when absent. */
+  readonly securityOf?: (socket: Socket) => ConnectionSecurity;
 }
 
 function hasBody(request: IncomingMessage): boolean {
@@ -84,6 +87,7 @@ export function createProxyServer(options: ServeOptions): Server {
       headers: forwardableHeaders(incoming.headers),
       body: hasBody(incoming) ? incoming : null,
       signal: callerGone.signal,
+      security: options.securityOf?.(incoming.socket) ?? PLAINTEXT,
     };
     handler(request, context).then(
       (response) => {

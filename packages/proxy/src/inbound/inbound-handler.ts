@@ -6,13 +6,22 @@ import type { ConfigStore } from '../config/config-store.ts';
 import type { InboundListenerConfig } from '../config/resources/listener.ts';
 import { ProxyError, ProxyErrorKind } from '../errors.ts';
 import type { Handler } from '../http/handler.ts';
+import type { Authorizer } from './authorization.ts';
 import { formatHostPort } from '@weft/runtime';
 import { TARGET_PORT_HEADER } from '../outbound/concrete/cluster-manager.ts';
 import { forward } from '../outbound/endpoint/forward.ts';
 import type { UpstreamPools } from '../outbound/endpoint/upstream-pools.ts';
 
-export function inboundHandler(options: { store: ConfigStore; pools: UpstreamPools; appHost: string; workload: string }): Handler {
-  const { store, pools, appHost, workload } = options;
+export interface InboundOptions {
+  readonly store: ConfigStore;
+  readonly pools: UpstreamPools;
+  readonly authorizer: Authorizer;
+  readonly appHost: string;
+  readonly workload: string;
+}
+
+export function inboundHandler(options: InboundOptions): Handler {
+  const { store, pools, authorizer, appHost, workload } = options;
   let ports = new Map<number, InboundListenerConfig>();
   store.onChange((kind) => {
     if (kind === 'listener') ports = new Map([...store.values('listener').values()].map((listener) => [listener.port, listener]));
@@ -27,6 +36,19 @@ export function inboundHandler(options: { store: ConfigStore; pools: UpstreamPoo
       const which = port === undefined ? 'no application port named' : `port ${String(named)} is not a port of ${workload}`;
       return Promise.reject(new ProxyError(ProxyErrorKind.NO_ROUTE, `inbound: ${which} (ports: ${[...ports.keys()].join(', ') || 'none'})`));
     }
+    if (listener.tlsMode === 'STRICT' && !request.security.mtls) {
+      return Promise.reject(new ProxyError(ProxyErrorKind.MTLS_REQUIRED, `port ${listener.port} accepts mutual TLS only`));
+    }
+    const peer = request.security.peer;
+    const query = request.path.indexOf('?');
+    const decision = authorizer.decide({
+      principal: peer?.spiffeId,
+      namespace: peer?.namespace,
+      method: request.method,
+      path: query === -1 ? request.path : request.path.slice(0, query),
+      port: listener.port,
+    });
+    if (!decision.allowed) return Promise.reject(new ProxyError(ProxyErrorKind.ACCESS_DENIED, `access denied: ${decision.reason}`));
     const headers = { ...request.headers };
     delete headers[TARGET_PORT_HEADER];
     const address = formatHostPort({ host: appHost, port: listener.port });

@@ -2,7 +2,7 @@
 // push order, applies each response to the ConfigStore, and answers with an ACK or a NACK
 // (error_detail, plus the version it keeps). When the stream fails it keeps the configuration
 // it has and reconnects with backoff, telling the server which versions it holds.
-import { Client, credentials, status as GrpcStatus, type ClientDuplexStream } from '@grpc/grpc-js';
+import { Client, status as GrpcStatus, type ChannelCredentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import {
   DiscoveryRequest,
   resourceKindOf,
@@ -29,6 +29,9 @@ export interface AdsClientOptions {
   readonly store: ConfigStore;
   readonly log: Logger;
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** TLS with the proxy's certificate, or plaintext (development). */
+  readonly credentials: () => ChannelCredentials;
+  readonly channelOptions?: Record<string, string>;
 }
 
 export interface AdsClientStatus {
@@ -59,13 +62,14 @@ export class AdsClient {
   constructor(options: AdsClientOptions) {
     this.options = options;
     this.backoff = new Backoff(options.backoff ?? { baseMs: 250, maxMs: 5000 });
-    this.client = new Client(formatHostPort(options.address), credentials.createInsecure(), {
+    this.client = new Client(formatHostPort(options.address), options.credentials(), {
       'grpc.keepalive_time_ms': 15_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
       // We back off ourselves; keep the channel's own reconnect delay short and bounded.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
+      ...options.channelOptions,
     });
   }
 

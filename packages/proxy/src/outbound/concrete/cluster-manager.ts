@@ -7,6 +7,7 @@ import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import type { Handler } from '../../http/handler.ts';
 import { formatHostPort } from '@weft/runtime';
 import { forward } from '../endpoint/forward.ts';
+import type { MtlsTarget } from '../endpoint/mtls-connector.ts';
 import type { UpstreamPools } from '../endpoint/upstream-pools.ts';
 import { createPicker, type EndpointState } from './balancers.ts';
 
@@ -54,16 +55,17 @@ export class ClusterManager {
     const states = new Map<string, EndpointState>();
     const addresses = new Set<string>();
     for (const [name, cluster] of this.store.values('cluster')) {
+      const mtls: MtlsTarget = { identities: cluster.peerIdentities, servername: cluster.service };
       const endpoints = (this.store.get('endpoints', name)?.endpoints ?? []).map((config) => {
         const key = endpointKey(config);
         // The same object across rebuilds, so requests in flight settle its count.
         const state: EndpointState = states.get(key) ?? this.endpointStates.get(key) ?? { config, active: 0 };
         state.config = config;
         states.set(key, state);
-        addresses.add(formatHostPort({ host: config.connectHost, port: config.connectPort }));
+        addresses.add(this.pools.key(config.connectHost, config.connectPort, config.mtls ? mtls : undefined));
         return state;
       });
-      handlers.set(name, this.clusterHandler(name, createPicker(cluster.lbPolicy, endpoints)));
+      handlers.set(name, this.clusterHandler(name, createPicker(cluster.lbPolicy, endpoints), mtls));
       views.push({ name, endpoints });
     }
     this.handlers = handlers;
@@ -72,7 +74,7 @@ export class ClusterManager {
     this.pools.retain(addresses);
   }
 
-  private clusterHandler(name: string, pick: () => EndpointState | undefined): Handler {
+  private clusterHandler(name: string, pick: () => EndpointState | undefined, mtls: MtlsTarget): Handler {
     return async (request, context) => {
       const endpoint = pick();
       if (!endpoint) throw new ProxyError(ProxyErrorKind.NO_HEALTHY_UPSTREAM, `no ready endpoint in ${name}`);
@@ -83,7 +85,8 @@ export class ClusterManager {
       endpoint.active++;
       try {
         const extra = config.viaSidecar ? { [TARGET_PORT_HEADER]: String(config.port) } : undefined;
-        const response = await forward(this.pools.get(config.connectHost, config.connectPort), address, request, extra);
+        const pool = this.pools.get(config.connectHost, config.connectPort, config.mtls ? mtls : undefined);
+        const response = await forward(pool, address, request, extra);
         if (response.body) response.body.once('close', () => endpoint.active--);
         else endpoint.active--;
         return response;

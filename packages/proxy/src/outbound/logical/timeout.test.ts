@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
-import { newContext, type Handler, type ProxyRequest } from '../../http/handler.ts';
+import { newContext, PLAINTEXT, type Handler, type ProxyRequest } from '../../http/handler.ts';
 import { timeoutLayer } from './timeout.ts';
 
-const request = (): ProxyRequest => ({ method: 'GET', path: '/', authority: 'a', headers: {}, body: null, signal: new AbortController().signal });
+const request = (): ProxyRequest => ({ method: 'GET', path: '/', authority: 'a', headers: {}, body: null, signal: new AbortController().signal, security: PLAINTEXT });
 
 /** An upstream that never answers, but gives up when its signal aborts (as undici does). */
 const hangs: Handler = (req) =>
