@@ -11,9 +11,13 @@ export interface HttpResult {
   readonly text: string;
 }
 
-export async function httpGet(address: HostPort, path = '/', headers: Record<string, string> = {}): Promise<HttpResult> {
-  const response = await request(`http://${formatHostPort(address)}${path}`, { headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
+export async function httpRequest(address: HostPort, method: string, path = '/', headers: Record<string, string> = {}): Promise<HttpResult> {
+  const response = await request(`http://${formatHostPort(address)}${path}`, { method: method as 'GET', headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
   return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
+}
+
+export function httpGet(address: HostPort, path = '/', headers: Record<string, string> = {}): Promise<HttpResult> {
+  return httpRequest(address, 'GET', path, headers);
 }
 
 /** Calls `attempt` until it returns a value other than undefined, or fails after `timeoutMs`. */

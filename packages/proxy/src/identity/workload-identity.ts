@@ -4,7 +4,7 @@
 // keeping the current certificate as long as it is valid — and swaps certificates without
 // touching open connections: every new handshake asks for the current secure context.
 import { readFile } from 'node:fs/promises';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { generateKeyAndCsr, inspectCertificate, parsePemCertificates, parseSpiffeId } from '@weft/ca';
 import { MutableCertificateProvider } from '@weft/proto';
 import type { HostPort, Logger } from '@weft/runtime';
@@ -29,12 +29,15 @@ interface Current {
   readonly keyPem: string;
   readonly chainPem: readonly string[];
   readonly spiffeId: string;
-  readonly notBefore: Date;
+  readonly issuer: string;
+  /** When we received it: its notBefore is backdated for clock skew, so lifetime counts from here. */
+  readonly receivedAt: number;
   readonly notAfter: Date;
 }
 
 export interface IdentityStatus {
   readonly spiffeId: string | undefined;
+  readonly issuer: string | undefined;
   readonly notAfter: string | undefined;
   readonly issued: number;
   readonly failures: number;
@@ -95,10 +98,16 @@ export class WorkloadIdentity {
     return `spiffe://${trustDomainOf(this.current?.spiffeId ?? '')}/ns/${namespace}/sa/${serviceAccount}`;
   }
 
-  /** For every new TLS handshake, client or server side: our key and chain, the mesh roots. */
+  /** For every new client handshake: our key and chain, the mesh roots. */
   secureContext(): SecureContext {
     if (!this.context) throw new Error('no certificate yet');
     return this.context;
+  }
+
+  /** The same material as options, for tls.Server#setSecureContext (server side). */
+  secureContextOptions(): SecureContextOptions {
+    if (!this.current) throw new Error('no certificate yet');
+    return { key: this.current.keyPem, cert: this.current.chainPem.join('\n'), ca: this.rootsPem, minVersion: 'TLSv1.2' };
   }
 
   /** Called after each change of certificate or roots. */
@@ -117,7 +126,7 @@ export class WorkloadIdentity {
   }
 
   status(): IdentityStatus {
-    return { spiffeId: this.current?.spiffeId, notAfter: this.current?.notAfter.toISOString(), issued: this.counts.issued, failures: this.counts.failures, lastError: this.counts.lastError };
+    return { spiffeId: this.current?.spiffeId, issuer: this.current?.issuer, notAfter: this.current?.notAfter.toISOString(), issued: this.counts.issued, failures: this.counts.failures, lastError: this.counts.lastError };
   }
 
   private async renew(): Promise<void> {
@@ -137,7 +146,7 @@ export class WorkloadIdentity {
       const leaf = inspectCertificate(response.certificateChainPem[0] ?? '');
       const spiffeId = leaf.spiffeIds[0];
       if (!spiffeId) throw new Error('the certificate service returned a certificate without a SPIFFE ID');
-      this.current = { keyPem, chainPem: response.certificateChainPem, spiffeId, notBefore: leaf.notBefore, notAfter: leaf.notAfter };
+      this.current = { keyPem, chainPem: response.certificateChainPem, spiffeId, issuer: leaf.issuer, receivedAt: Date.now(), notAfter: leaf.notAfter };
       this.counts.issued++;
       this.counts.lastError = undefined;
       this.backoff.reset();
@@ -160,8 +169,8 @@ export class WorkloadIdentity {
 
   /** About half the lifetime: uniformly between 40% and 60%, so proxies spread out. */
   private renewalDelayMs(current: Current): number {
-    const lifetime = current.notAfter.getTime() - current.notBefore.getTime();
-    const at = current.notBefore.getTime() + lifetime * (0.4 + 0.2 * this.random());
+    const lifetime = current.notAfter.getTime() - current.receivedAt;
+    const at = current.receivedAt + lifetime * (0.4 + 0.2 * this.random());
     return Math.max(100, at - Date.now());
   }
 
@@ -174,7 +183,7 @@ export class WorkloadIdentity {
 
   private rebuildContext(): void {
     if (!this.current) return;
-    this.context = createSecureContext({ key: this.current.keyPem, cert: this.current.chainPem.join('\n'), ca: this.rootsPem, minVersion: 'TLSv1.2' });
+    this.context = createSecureContext(this.secureContextOptions());
     for (const listener of [...this.listeners]) listener();
   }
 }

@@ -1,10 +1,11 @@
 // The inbound port: one listener for mTLS and plaintext. The first byte tells them apart (a
 // TLS record starts with 0x16, a handshake; HTTP starts with a method name). TLS connections
-// must present a client certificate under the mesh roots; the peer's SPIFFE identity is kept
-// for authorization. Plaintext is accepted only while some port of the workload allows it
-// (PERMISSIVE); per-port decisions are made per request (inbound-handler.ts).
+// go to a tls.Server that insists on a client certificate under the mesh roots (a bare
+// TLSSocket would not enforce that); the peer's SPIFFE identity is kept for authorization.
+// Plaintext is accepted only while some port of the workload allows it (PERMISSIVE); per-port
+// decisions are made per request (inbound-handler.ts).
 import { createServer, type Server, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
 import { peerIdentity } from '@weft/ca';
 import type { Logger } from '@weft/runtime';
@@ -32,6 +33,16 @@ export interface InboundListenerOptions {
 
 export function createInboundListener(options: InboundListenerOptions): Server {
   const { http, identity, log } = options;
+  const tls = createTlsServer({ requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['http/1.1'], minVersion: 'TLSv1.2' });
+  // Renewals and trust bundle changes apply to the next handshake; open connections stay.
+  identity?.onChange(() => tls.setSecureContext(identity.secureContextOptions()));
+  tls.on('secureConnection', (socket: TLSSocket) => {
+    security.set(socket, { mtls: true, peer: peerIdentity(socket.getPeerCertificate()) });
+    http.emit('connection', socket);
+  });
+  tls.on('tlsClientError', (error, socket) => {
+    log.debug({ error: error.message, remote: socket.remoteAddress }, 'inbound TLS handshake failed');
+  });
   return createServer({ noDelay: true }, (socket) => {
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once('error', () => socket.destroy());
@@ -44,22 +55,8 @@ export function createInboundListener(options: InboundListenerOptions): Server {
           socket.destroy();
           return;
         }
-        const tls = new TLSSocket(socket, {
-          isServer: true,
-          secureContext: identity.secureContext(),
-          requestCert: true,
-          rejectUnauthorized: true,
-          ALPNProtocols: ['http/1.1'],
-        });
-        tls.once('secure', () => {
-          security.set(tls, { mtls: true, peer: peerIdentity(tls.getPeerCertificate()) });
-          http.emit('connection', tls);
-        });
-        tls.once('error', (error: Error) => {
-          log.debug({ error: error.message, remote: socket.remoteAddress }, 'inbound TLS handshake failed');
-          tls.destroy();
-        });
-        // Not resumed: the TLS socket reads what was unshifted itself, on the next tick.
+        // Not resumed: the TLS socket reads what was unshifted itself.
+        tls.emit('connection', socket);
         return;
       }
       if (!options.plaintextAllowed()) {

@@ -1,0 +1,102 @@
+// Helpers for identity tests: a TLS client that presents a chosen certificate, a relay that
+// records what crosses it, and mesh-file edits.
+import { createServer, connect as netConnect, type Server } from 'node:net';
+import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
+import { once } from 'node:events';
+import type { MeshDocument } from '@weft/cli';
+import { formatHostPort, type HostPort } from '@weft/runtime';
+
+export interface ClientCertificate {
+  readonly keyPem: string;
+  readonly chainPem: readonly string[];
+}
+
+export interface TlsExchange {
+  readonly status: number | undefined;
+  readonly body: string;
+  readonly peer: PeerCertificate | undefined;
+  readonly error: string | undefined;
+}
+
+/**
+ * One HTTP/1.1 request over TLS to `address`, presenting `client` (or no certificate). The
+ * server is not verified: these tests look at what the server accepts.
+ */
+export async function tlsRequest(address: HostPort, client: ClientCertificate | undefined, path = '/'): Promise<TlsExchange> {
+  const socket = tlsConnect({
+    host: address.host,
+    port: address.port,
+    key: client?.keyPem,
+    cert: client?.chainPem.join('\n'),
+    rejectUnauthorized: false,
+    ALPNProtocols: ['http/1.1'],
+    servername: 'weft-test',
+  });
+  let data = '';
+  let peer: PeerCertificate | undefined;
+  let error: string | undefined;
+  socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+  socket.on('error', (e) => (error = e.message));
+  socket.once('secureConnect', () => {
+    peer = socket.getPeerCertificate();
+    socket.write(`GET ${path} HTTP/1.1\r\nhost: orders\r\nconnection: close\r\n\r\n`);
+  });
+  await once(socket, 'close');
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(data)?.[1];
+  return { status: status === undefined ? undefined : Number(status), body: data.split('\r\n\r\n').slice(1).join('\r\n\r\n'), peer, error };
+}
+
+/** A plaintext HTTP/1.1 request over a raw socket; status undefined when the server hung up. */
+export async function plainRequest(address: HostPort, path = '/'): Promise<{ status: number | undefined; raw: string }> {
+  const socket = netConnect(address.port, address.host);
+  let data = '';
+  socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+  socket.on('error', () => undefined);
+  socket.once('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nhost: orders\r\nconnection: close\r\n\r\n`));
+  await once(socket, 'close');
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(data)?.[1];
+  return { status: status === undefined ? undefined : Number(status), raw: data };
+}
+
+/** A TCP relay to `target` that keeps the first bytes each connection sent towards it. */
+export class RecordingRelay {
+  readonly firstBytes: Buffer[] = [];
+  private readonly server: Server;
+
+  constructor(target: HostPort) {
+    this.server = createServer((client) => {
+      const upstream = netConnect(target.port, target.host);
+      let index: number | undefined;
+      client.on('data', (chunk: Buffer) => {
+        index ??= this.firstBytes.push(Buffer.alloc(0)) - 1;
+        const recorded = this.firstBytes[index] as Buffer;
+        if (recorded.length < 4096) this.firstBytes[index] = Buffer.concat([recorded, chunk]);
+      });
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+  }
+
+  async listen(): Promise<HostPort> {
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('relay did not bind');
+    return { host: '127.0.0.1', port: address.port };
+  }
+
+  close(): void {
+    this.server.close();
+  }
+}
+
+/** The mesh documents with workload `name`'s sidecar address replaced. */
+export function withSidecarAddress(documents: MeshDocument[], name: string, address: HostPort): MeshDocument[] {
+  return documents.map((document) => {
+    const metadata = document.metadata as { name: string };
+    if (document.kind !== 'Workload' || metadata.name !== name) return document;
+    const spec = document.spec as Record<string, unknown>;
+    return { ...document, spec: { ...spec, sidecar: { inbound: formatHostPort(address) } } };
+  });
+}
