@@ -36,7 +36,7 @@ export async function tlsRequest(address: HostPort, client: ClientCertificate | 
   let peer: PeerCertificate | undefined;
   let error: string | undefined;
   socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
-  socket.on('error', (e) => (error = e.message));
+  socket.on('error', (e: Error) => (error = e.message));
   socket.once('secureConnect', () => {
     peer = socket.getPeerCertificate();
     socket.write(`GET ${path} HTTP/1.1\r\nhost: orders\r\nconnection: close\r\n\r\n`);
