@@ -20,15 +20,19 @@ export interface TlsExchange {
 
 /**
  * One HTTP/1.1 request over TLS to `address`, presenting `client` (or no certificate). The
- * server is not verified: these tests look at what the server accepts.
+ * server is verified only against `verifyWith`, when given: most tests look at what the server
+ * accepts.
  */
-export async function tlsRequest(address: HostPort, client: ClientCertificate | undefined, path = '/'): Promise<TlsExchange> {
+export async function tlsRequest(address: HostPort, client: ClientCertificate | undefined, path = '/', verifyWith?: string): Promise<TlsExchange> {
   const socket = tlsConnect({
     host: address.host,
     port: address.port,
     key: client?.keyPem,
     cert: client?.chainPem.join('\n'),
-    rejectUnauthorized: false,
+    // With `verifyWith` (PEM roots) the server's chain must verify against exactly those.
+    rejectUnauthorized: verifyWith !== undefined,
+    ca: verifyWith,
+    checkServerIdentity: () => undefined,
     ALPNProtocols: ['http/1.1'],
     servername: 'weft-test',
   });
