@@ -33,13 +33,25 @@ function runDemo(args: string[], marker: string) {
 }
 
 describe('weft demo', () => {
-  it('--duration 10 --json exits 0 with successful traffic for every service, and no orphans', async () => {
+  it('--duration 10 --json exits 0 with successful traffic for every service over STRICT mTLS, and no orphans', async () => {
     const marker = randomUUID();
     const demo = runDemo(['--duration', '10', '--json'], marker);
     const code = await demo.exited;
     const { stdout, stderr } = demo.output();
     assert.equal(code, 0, stderr);
-    const summary = JSON.parse(stdout) as { services: { name: string; requests: number; successes: number; p50Ms: number; p99Ms: number }[] };
+    const summary = JSON.parse(stdout) as {
+      services: { name: string; requests: number; successes: number; p50Ms: number; p99Ms: number }[];
+      security: { mtls: string; plaintextRefused: boolean; identities: Record<string, string> };
+    };
+    assert.equal(summary.security.mtls, 'STRICT');
+    assert.equal(summary.security.plaintextRefused, true);
+    assert.deepEqual(summary.security.identities, {
+      inventory: 'spiffe://cluster.local/ns/default/sa/inventory',
+      'orders-v1': 'spiffe://cluster.local/ns/default/sa/orders',
+      'orders-v2': 'spiffe://cluster.local/ns/default/sa/orders',
+      frontend: 'spiffe://cluster.local/ns/default/sa/frontend',
+      loadgen: 'spiffe://cluster.local/ns/default/sa/loadgen',
+    });
     assert.deepEqual(summary.services.map((service) => service.name), ['frontend', 'orders', 'inventory']);
     for (const service of summary.services) {
       assert.ok(service.successes > 100, `${service.name}: ${JSON.stringify(service)}`);

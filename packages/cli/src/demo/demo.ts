@@ -1,6 +1,7 @@
 // `weft demo`: a small mesh on loopback — frontend -> orders (v1 80% / v2 20%) -> inventory —
-// every app with its sidecar, the control plane reading a mesh file, traffic driven in through
-// a load generator's sidecar, and a live table of what the sidecars measured.
+// every app with its sidecar, the control plane reading a mesh file and issuing SPIFFE
+// certificates (STRICT mTLS between sidecars), traffic driven in through a load generator's
+// sidecar, and a live table of what the sidecars measured.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { request } from 'undici';
 import { formatHostPort } from '@weft/runtime';
 import { LoopbackMesh, type MeshDocument, type WorkloadSpec } from './loopback-mesh.ts';
 import { formatTable, serviceStats, type ServiceStats } from './service-stats.ts';
+import { checkSecurity, type SecuritySummary } from './security-check.ts';
 import { TrafficDriver } from './traffic.ts';
 
 export interface DemoOptions {
@@ -75,6 +77,11 @@ function splitLine(perWorkload: Map<string, ServiceStats>): string {
   return `orders split: v1 ${((100 * v1) / total).toFixed(1)}% / v2 ${((100 * v2) / total).toFixed(1)}% (TrafficRoute weights 80/20)`;
 }
 
+function securityLines(security: SecuritySummary & { mtls: string }): string {
+  const identities = Object.entries(security.identities).map(([name, id]) => `  ${name.padEnd(10)} ${id ?? '(none)'}`);
+  return `mTLS ${security.mtls} between sidecars; plaintext to a sidecar ${security.plaintextRefused ? 'refused' : 'ACCEPTED'}\nidentities:\n${identities.join('\n')}`;
+}
+
 /** Resolves on SIGINT/SIGTERM (from creation on), or `seconds` after `arm` is called. */
 function stopSignal(): { promise: Promise<void>; arm: (seconds: number | undefined) => void; cancel: () => void } {
   let finish: () => void = () => undefined;
@@ -103,7 +110,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const stop = stopSignal();
   let driver: TrafficDriver | undefined;
   try {
-    say('weft demo: starting the control plane, 4 apps and 5 sidecars on 127.0.0.1 ...');
+    say('weft demo: starting the control plane (with a CA), 4 apps and 5 sidecars (STRICT mTLS) on 127.0.0.1 ...');
     await mesh.startControlPlane();
     for (const spec of WORKLOADS) await mesh.addWorkload(spec);
     await mesh.writeMeshFile(mesh.documents(ROUTING));
@@ -142,8 +149,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     driver = undefined;
     const elapsed = (Date.now() - startedAt) / 1000;
     const { services, perWorkload } = await collect(mesh);
-    if (options.json) stdout.write(`${JSON.stringify({ durationSeconds: Math.round(elapsed * 10) / 10, services })}\n`);
-    else stdout.write(`${live ? '\x1b[2J\x1b[H' : ''}weft demo summary (${elapsed.toFixed(1)} s, sidecar inbound metrics)\n${formatTable(services, elapsed)}\n\n${splitLine(perWorkload)}\n`);
+    const security = { mtls: 'STRICT', ...(await checkSecurity([...mesh.workloads.values()].map((workload) => ({ name: workload.spec.name, admin: workload.admin, inbound: workload.inbound })))) };
+    if (options.json) stdout.write(`${JSON.stringify({ durationSeconds: Math.round(elapsed * 10) / 10, services, security })}\n`);
+    else stdout.write(`${live ? '\x1b[2J\x1b[H' : ''}weft demo summary (${elapsed.toFixed(1)} s, sidecar inbound metrics)\n${formatTable(services, elapsed)}\n\n${splitLine(perWorkload)}\n${securityLines(security)}\n`);
     return services.every((service) => service.successes > 0) ? 0 : 1;
   } finally {
     stop.cancel();
