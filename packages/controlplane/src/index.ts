@@ -4,5 +4,5 @@ export { FileRegistry, InvalidMeshFileError } from './registry/file-registry.ts'
 export { readMeshFile, formatFileProblem, type FileProblem } from './registry/mesh-file.ts';
 export { SnapshotTranslator, clusterName } from './xds/translate.ts';
 export { ResourceSet, ResourceSetBuilder, type ProxySnapshot } from './xds/snapshot.ts';
-export { BootstrapTokenAuthenticator, tokenDigest } from './ca/bootstrap-tokens.ts';
+export { BootstrapTokenAuthenticator, newBootstrapToken, tokenDigest } from './ca/bootstrap-tokens.ts';
 export type { Authenticator } from './ca/authenticator.ts';

@@ -1,7 +1,7 @@
 // `weft ca` as an operator runs it: real processes, real files, OpenSSL as the checker.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,17 @@ describe('weft ca', () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
   const ca = join(tmp, 'ca');
   const out = join(tmp, 'out');
+
+  it('token writes a 0600 token file and prints the digest line for the tokens file', () => {
+    const file = join(tmp, 'orders.token');
+    const result = weft('ca', 'token', '--namespace', 'default', '--service-account', 'orders', '--out', file);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const token = readFileSync(file, 'utf8').trim();
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(result.stdout.includes(`- {namespace: default, serviceAccount: orders, sha256: ${createHash('sha256').update(token).digest('hex')}}`));
+    assert.ok(!result.stdout.includes(token), 'the token itself is not printed');
+  });
 
   it('init -> issue -> inspect, and openssl verifies the issued files', (t) => {
     const init = weft('ca', 'init', '--dir', ca, '--trust-domain', 'example.org');

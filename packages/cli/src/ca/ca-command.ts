@@ -3,12 +3,14 @@ import { init } from './init.ts';
 import { inspect } from './inspect.ts';
 import { issue } from './issue.ts';
 import { UsageError, type Output, type Subcommand } from './subcommand.ts';
+import { token } from './token.ts';
 
-const SUBCOMMANDS: Record<string, Subcommand> = { init, issue, inspect };
+const SUBCOMMANDS: Record<string, Subcommand> = { init, issue, inspect, token };
 
 const USAGE = `usage: ${init.usage}
        ${issue.usage}
        ${inspect.usage}
+       ${token.usage}
 
   init     create a self-signed root CA in DIR (ca-key.pem is created mode 0600);
            refuses if DIR already holds CA files
@@ -16,6 +18,8 @@ const USAGE = `usage: ${init.usage}
            OUT/key.pem (0600), OUT/cert.pem (leaf + intermediates), OUT/root-cert.pem (roots)
   inspect  print subject, SPIFFE ID, DNS names, validity, issuer, CA or not and serial of the
            first certificate in FILE, and one line per further certificate
+  token    write a new bootstrap token for NS/SA to FILE (0600) and print its line for the
+           control plane's --bootstrap-tokens file (which holds only SHA-256 digests)
 
   --ttl D           lifetime: 30s, 10m, 1h or 7d (default 24h; at most 7d, and never past the CA's expiry)
   --trust-domain T  default: the trust domain named in the CA certificate, else cluster.local
@@ -27,7 +31,7 @@ function isUsageError(error: unknown): boolean {
 }
 
 export const caCommand = {
-  summary: 'create a root CA, issue a certificate from it, inspect certificates',
+  summary: 'create a root CA, issue certificates and bootstrap tokens, inspect certificates',
   usage: USAGE,
   async run(args: string[], stdout: Output = process.stdout, stderr: Output = process.stderr): Promise<number> {
     const [name, ...rest] = args;

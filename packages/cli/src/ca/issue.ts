@@ -1,28 +1,12 @@
 // weft ca issue: a key and certificate for one workload identity from the CA in a directory,
 // for debugging and tests. It only loads the CA; it never creates one.
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCa } from '@weft/ca';
+import { replaceFile } from './replace-file.ts';
 import { required, type Output, type Subcommand } from './subcommand.ts';
 import { formatDuration, parseTtl } from './ttl.ts';
-
-/**
- * Writes `path` with `mode` whether or not it exists: a new file created with that mode is
- * renamed over the old one (writeFile's mode only applies to files it creates, so writing over
- * an existing 0644 key.pem would keep 0644).
- */
-async function replaceFile(path: string, content: string, mode: number): Promise<void> {
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, content, { mode, flag: 'wx' });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
 
 export const issue: Subcommand = {
   usage: 'weft ca issue --dir DIR --namespace NS --service-account SA --out-dir OUT [--ttl 1h] [--trust-domain TD]',

@@ -1,17 +1,17 @@
 // The files a mesh with identities needs on one machine: a CA directory, the control plane's
 // bootstrap token digests, and one token file per service account for its sidecars.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRootCa } from '@weft/ca';
-import { tokenDigest } from '@weft/controlplane';
+import { newBootstrapToken } from '@weft/controlplane';
 
 export class IdentityFiles {
   readonly caDir: string;
   readonly tokensFile: string;
   private readonly tokenDir: string;
-  private readonly tokens = new Map<string, string>();
+  /** Lines of the tokens file, by "namespace.serviceAccount". */
+  private readonly entries = new Map<string, string>();
 
   constructor(dir: string) {
     this.caDir = join(dir, 'ca');
@@ -34,9 +34,9 @@ export class IdentityFiles {
   async tokenFile(namespace: string, serviceAccount: string): Promise<string> {
     const key = `${namespace}.${serviceAccount}`;
     const file = join(this.tokenDir, `${key}.token`);
-    if (!this.tokens.has(key)) {
-      const token = randomBytes(32).toString('base64url');
-      this.tokens.set(key, token);
+    if (!this.entries.has(key)) {
+      const { token, entry } = newBootstrapToken({ namespace, serviceAccount });
+      this.entries.set(key, entry);
       await writeFile(file, `${token}\n`, { mode: 0o600 });
       await this.writeDigests();
     }
@@ -44,10 +44,7 @@ export class IdentityFiles {
   }
 
   private async writeDigests(): Promise<void> {
-    const entries = [...this.tokens].map(([key, token]) => {
-      const [namespace, serviceAccount] = key.split('.');
-      return `- {namespace: ${namespace}, serviceAccount: ${serviceAccount}, sha256: ${tokenDigest(token)}}`;
-    });
+    const entries = [...this.entries.values()];
     const temporary = `${this.tokensFile}.tmp`;
     await writeFile(temporary, entries.length > 0 ? `tokens:\n${entries.join('\n')}\n` : 'tokens: []\n');
     await rename(temporary, this.tokensFile);

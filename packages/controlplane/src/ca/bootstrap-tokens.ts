@@ -6,7 +6,7 @@
 //   - {namespace: default, serviceAccount: orders, sha256: 9f86d08188...}
 //
 // The file is re-read when it changes, so workloads can be added without a restart.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { WorkloadIdentity } from '@weft/ca';
@@ -16,6 +16,12 @@ import type { Authenticator } from './authenticator.ts';
 
 export function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/** A fresh random token (256 bits) for `identity`, and its line for the tokens file. */
+export function newBootstrapToken(identity: WorkloadIdentity): { token: string; entry: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, entry: `- {namespace: ${identity.namespace}, serviceAccount: ${identity.serviceAccount}, sha256: ${tokenDigest(token)}}` };
 }
 
 type TokenEntry = { readonly sha256: string; readonly identity: WorkloadIdentity };
