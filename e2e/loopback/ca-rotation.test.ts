@@ -8,7 +8,7 @@ import { createRootCa, loadCa } from '@weft/ca';
 import { LoopbackMesh } from '@weft/cli';
 import type { HostPort } from '@weft/runtime';
 import { httpGet, pollUntil, temporaryDirectory } from './helpers.ts';
-import { tlsRequest } from './identity-helpers.ts';
+import { certificateStatus, tlsRequest } from './identity-helpers.ts';
 
 const WORKLOADS = ['frontend', 'orders-1'];
 
@@ -82,5 +82,46 @@ describe('CA rotation', () => {
     }
     assert.deepEqual(failures, []);
     assert.ok(ok > 200, `${ok} requests`);
+  });
+});
+
+describe('the CA unreachable past half-life', () => {
+  it('the proxy keeps its valid certificate, retries, and renews once the CA is back; no request fails', async () => {
+    const dir = await temporaryDirectory('ca-down');
+    const mesh = new LoopbackMesh({ dir: dir.path, certTtl: '12s' });
+    const failures: string[] = [];
+    let running = true;
+    let traffic: Promise<void> = Promise.resolve();
+    try {
+      await mesh.startControlPlane();
+      await mesh.addWorkload({ name: 'frontend', service: 'frontend', calls: ['orders:8080'] });
+      await mesh.addWorkload({ name: 'orders-1', service: 'orders' });
+      await mesh.writeMeshFile(mesh.documents());
+      const frontend = mesh.workload('frontend').appAddress as HostPort;
+      await pollUntil('frontend -> orders', 15_000, async () => ((await httpGet(frontend)).status === 200 ? true : undefined));
+      traffic = (async () => {
+        while (running) {
+          const response = await httpGet(frontend);
+          if (response.status !== 200) failures.push(`${response.status} ${response.text}`);
+        }
+      })();
+      const before = await certificateStatus(mesh, 'frontend');
+      await mesh.controlPlane?.kill();
+      const during = await pollUntil('renewal attempts to fail while the CA is down', 15_000, async () => {
+        const status = await certificateStatus(mesh, 'frontend');
+        return status.failures >= 2 ? status : undefined;
+      });
+      assert.equal(during.issued, before.issued, 'still the certificate it had');
+      assert.equal(during.notAfter, before.notAfter);
+      assert.ok(Date.parse(during.notAfter) > Date.now(), 'which is still valid');
+      await mesh.startControlPlane();
+      await pollUntil('a renewal once the CA is back', 15_000, async () => ((await certificateStatus(mesh, 'frontend')).issued > before.issued ? true : undefined));
+    } finally {
+      running = false;
+      await traffic;
+      await mesh.stop();
+      await dir.remove();
+    }
+    assert.deepEqual(failures, []);
   });
 });

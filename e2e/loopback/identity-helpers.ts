@@ -3,7 +3,8 @@
 import { createServer, connect as netConnect, type Server } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { once } from 'node:events';
-import type { MeshDocument } from '@weft/cli';
+import type { LoopbackMesh, MeshDocument } from '@weft/cli';
+import { httpGet } from './helpers.ts';
 import { formatHostPort, type HostPort } from '@weft/runtime';
 
 export interface ClientCertificate {
@@ -13,6 +14,7 @@ export interface ClientCertificate {
 
 export interface TlsExchange {
   readonly status: number | undefined;
+  readonly protocol: string | null;
   readonly body: string;
   readonly peer: PeerCertificate | undefined;
   readonly error: string | undefined;
@@ -38,16 +40,18 @@ export async function tlsRequest(address: HostPort, client: ClientCertificate | 
   });
   let data = '';
   let peer: PeerCertificate | undefined;
+  let protocol: string | null = null;
   let error: string | undefined;
   socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
   socket.on('error', (e: Error) => (error = e.message));
   socket.once('secureConnect', () => {
     peer = socket.getPeerCertificate();
+    protocol = socket.getProtocol();
     socket.write(`GET ${path} HTTP/1.1\r\nhost: orders\r\nconnection: close\r\n\r\n`);
   });
   await once(socket, 'close');
   const status = /^HTTP\/1\.1 (\d{3})/.exec(data)?.[1];
-  return { status: status === undefined ? undefined : Number(status), body: data.split('\r\n\r\n').slice(1).join('\r\n\r\n'), peer, error };
+  return { status: status === undefined ? undefined : Number(status), protocol, body: data.split('\r\n\r\n').slice(1).join('\r\n\r\n'), peer, error };
 }
 
 /** A plaintext HTTP/1.1 request over a raw socket; status undefined when the server hung up. */
@@ -103,4 +107,10 @@ export function withSidecarAddress(documents: MeshDocument[], name: string, addr
     const spec = document.spec as Record<string, unknown>;
     return { ...document, spec: { ...spec, sidecar: { inbound: formatHostPort(address) } } };
   });
+}
+
+/** A sidecar's certificate as its admin endpoint reports it (never the key). */
+export async function certificateStatus(mesh: LoopbackMesh, workload: string): Promise<{ spiffeId: string; issued: number; failures: number; notAfter: string }> {
+  const dump = JSON.parse((await httpGet(mesh.workload(workload).admin, '/config_dump')).text) as { certificate: { spiffeId: string; issued: number; failures: number; notAfter: string } };
+  return dump.certificate;
 }

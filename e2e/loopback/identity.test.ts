@@ -12,7 +12,7 @@ import { LoopbackMesh, ManagedProcess, PROGRAMS, type MeshDocument } from '@weft
 import { createCertificateMethod, CreateCertificateRequest } from '@weft/proto';
 import { formatHostPort, type HostPort } from '@weft/runtime';
 import { answeredBy, httpGet, httpRequest, pollUntil, temporaryDirectory } from './helpers.ts';
-import { plainRequest, RecordingRelay, tlsRequest, withSidecarAddress } from './identity-helpers.ts';
+import { certificateStatus, plainRequest, RecordingRelay, tlsRequest, withSidecarAddress } from './identity-helpers.ts';
 
 const API_VERSION = 'mesh.weft.dev/v1alpha1';
 
@@ -88,6 +88,7 @@ describe('identity and mTLS between sidecars', () => {
     const member = await meshCa.issue({ namespace: 'default', serviceAccount: 'client-a' });
     const accepted = await tlsRequest(ordersInbound(), member);
     assert.equal(accepted.status, 200, accepted.error ?? accepted.body);
+    assert.equal(accepted.protocol, 'TLSv1.3');
     assert.match(accepted.peer?.subjectaltname ?? '', /URI:spiffe:\/\/cluster\.local\/ns\/default\/sa\/orders/);
   });
 
@@ -264,6 +265,5 @@ describe('certificates with a lifetime of seconds', () => {
 });
 
 async function issuedCount(mesh: LoopbackMesh, workload: string): Promise<number> {
-  const dump = JSON.parse((await httpGet(mesh.workload(workload).admin, '/config_dump')).text) as { certificate: { issued: number } };
-  return dump.certificate.issued;
+  return (await certificateStatus(mesh, workload)).issued;
 }
