@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createRootCa, loadCa } from '@weft/ca';
 import { LoopbackMesh } from '@weft/cli';
-import type { HostPort } from '@weft/runtime';
-import { httpGet, pollUntil, temporaryDirectory } from './helpers.ts';
+import { httpGet, pollUntil, startFrontendAndOrders, SteadyTraffic, temporaryDirectory } from './helpers.ts';
 import { certificateStatus, tlsRequest } from './identity-helpers.ts';
 
 const WORKLOADS = ['frontend', 'orders-1'];
@@ -23,23 +22,10 @@ describe('CA rotation', () => {
     const next = await temporaryDirectory('ca-next');
     // Lifetimes of 10 s: renewals happen within the test, with room for control plane restarts.
     const mesh = new LoopbackMesh({ dir: dir.path, certTtl: '10s' });
-    const failures: string[] = [];
-    let ok = 0;
-    let running = true;
-    let traffic: Promise<void> = Promise.resolve();
+    let traffic: SteadyTraffic | undefined;
     try {
       await mesh.startControlPlane();
-      for (const name of WORKLOADS) await mesh.addWorkload(name === 'frontend' ? { name, service: 'frontend', calls: ['orders:8080'] } : { name, service: 'orders' });
-      await mesh.writeMeshFile(mesh.documents());
-      const frontend = mesh.workload('frontend').appAddress as HostPort;
-      await pollUntil('frontend -> orders', 15_000, async () => ((await httpGet(frontend)).status === 200 ? true : undefined));
-      traffic = (async () => {
-        while (running) {
-          const response = await httpGet(frontend);
-          if (response.status === 200) ok++;
-          else failures.push(`${new Date().toISOString()} ${response.status} ${response.text}`);
-        }
-      })();
+      traffic = new SteadyTraffic(await startFrontendAndOrders(mesh));
 
       const caDir = (mesh.identity as NonNullable<LoopbackMesh['identity']>).caDir;
       const oldRoot = await readFile(join(caDir, 'root-cert.pem'), 'utf8');
@@ -71,17 +57,17 @@ describe('CA rotation', () => {
       await writeFile(join(caDir, 'root-cert.pem'), newRoot);
       await restart();
       for (const name of WORKLOADS) await pollUntil(`${name} to trust only the new root`, 15_000, async () => ((await rootsHeldBy(mesh, name)) === 1 ? true : undefined));
-      const before = ok;
-      await pollUntil('traffic after the rotation', 10_000, () => (ok >= before + 100 ? true : undefined), 20);
+      const before = traffic.ok;
+      await pollUntil('traffic after the rotation', 10_000, () => ((traffic?.ok ?? 0) >= before + 100 ? true : undefined), 20);
+      await traffic.stop();
     } finally {
-      running = false;
-      await traffic;
+      await traffic?.stop();
       await mesh.stop();
       await dir.remove();
       await next.remove();
     }
-    assert.deepEqual(failures, []);
-    assert.ok(ok > 200, `${ok} requests`);
+    assert.deepEqual(traffic.failures, []);
+    assert.ok(traffic.ok > 200, `${traffic.ok} requests`);
   });
 });
 
@@ -89,22 +75,10 @@ describe('the CA unreachable past half-life', () => {
   it('the proxy keeps its valid certificate, retries, and renews once the CA is back; no request fails', async () => {
     const dir = await temporaryDirectory('ca-down');
     const mesh = new LoopbackMesh({ dir: dir.path, certTtl: '12s' });
-    const failures: string[] = [];
-    let running = true;
-    let traffic: Promise<void> = Promise.resolve();
+    let traffic: SteadyTraffic | undefined;
     try {
       await mesh.startControlPlane();
-      await mesh.addWorkload({ name: 'frontend', service: 'frontend', calls: ['orders:8080'] });
-      await mesh.addWorkload({ name: 'orders-1', service: 'orders' });
-      await mesh.writeMeshFile(mesh.documents());
-      const frontend = mesh.workload('frontend').appAddress as HostPort;
-      await pollUntil('frontend -> orders', 15_000, async () => ((await httpGet(frontend)).status === 200 ? true : undefined));
-      traffic = (async () => {
-        while (running) {
-          const response = await httpGet(frontend);
-          if (response.status !== 200) failures.push(`${response.status} ${response.text}`);
-        }
-      })();
+      traffic = new SteadyTraffic(await startFrontendAndOrders(mesh));
       const before = await certificateStatus(mesh, 'frontend');
       await mesh.controlPlane?.kill();
       const during = await pollUntil('renewal attempts to fail while the CA is down', 15_000, async () => {
@@ -116,12 +90,12 @@ describe('the CA unreachable past half-life', () => {
       assert.ok(Date.parse(during.notAfter) > Date.now(), 'which is still valid');
       await mesh.startControlPlane();
       await pollUntil('a renewal once the CA is back', 15_000, async () => ((await certificateStatus(mesh, 'frontend')).issued > before.issued ? true : undefined));
+      await traffic.stop();
     } finally {
-      running = false;
-      await traffic;
+      await traffic?.stop();
       await mesh.stop();
       await dir.remove();
     }
-    assert.deepEqual(failures, []);
+    assert.deepEqual(traffic.failures, []);
   });
 });

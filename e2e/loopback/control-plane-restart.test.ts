@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LoopbackMesh, ManagedProcess, PROGRAMS } from '@weft/cli';
 import { RESPONSE_FLAGS_HEADER } from '@weft/proxy';
-import { answeredBy, httpGet, pollUntil, temporaryDirectory } from './helpers.ts';
+import { httpGet, pollUntil, startFrontendAndOrders, SteadyTraffic, temporaryDirectory } from './helpers.ts';
 
 describe('control plane restart under traffic', () => {
   let mesh: LoopbackMesh;
@@ -16,9 +16,7 @@ describe('control plane restart under traffic', () => {
     removeDir = dir.remove;
     mesh = new LoopbackMesh({ dir: dir.path });
     await mesh.startControlPlane();
-    await mesh.addWorkload({ name: 'frontend', service: 'frontend', calls: ['orders:8080'] });
-    await mesh.addWorkload({ name: 'orders-1', service: 'orders' });
-    await mesh.writeMeshFile(mesh.documents());
+    await startFrontendAndOrders(mesh);
   });
 
   after(async () => {
@@ -29,26 +27,11 @@ describe('control plane restart under traffic', () => {
   it('keeps requests succeeding while it is down, and delivers changes made meanwhile', async () => {
     const frontend = mesh.workload('frontend').appAddress;
     assert.ok(frontend);
-    await pollUntil('the first routed request', 10_000, async () => ((await httpGet(frontend)).status === 200 ? true : undefined));
-
-    const outcomes = { ok: 0, failed: [] as string[] };
-    const seen = new Set<string>();
-    let running = true;
-    const traffic = (async () => {
-      while (running) {
-        const response = await httpGet(frontend);
-        if (response.status === 200) {
-          outcomes.ok++;
-          seen.add(answeredBy(response) ?? '?');
-        } else {
-          outcomes.failed.push(`${response.status} ${response.text}`);
-        }
-      }
-    })();
+    const traffic = new SteadyTraffic(frontend);
 
     await mesh.controlPlane?.kill();
-    const whileDown = outcomes.ok;
-    await pollUntil('200 requests served without a control plane', 10_000, () => (outcomes.ok >= whileDown + 200 ? true : undefined), 10);
+    const whileDown = traffic.ok;
+    await pollUntil('200 requests served without a control plane', 10_000, () => (traffic.ok >= whileDown + 200 ? true : undefined), 10);
 
     // A change made while the control plane is down: a second orders endpoint, its pod
     // started but not ready (its sidecar cannot get configuration yet).
@@ -64,12 +47,11 @@ describe('control plane restart under traffic', () => {
     await mesh.sidecarServing('orders-2');
     mesh.setReady('orders-2');
     await mesh.writeMeshFile(mesh.documents());
-    await pollUntil('traffic to orders-2', 5000, () => (seen.has('orders-2') ? true : undefined), 20);
+    await pollUntil('traffic to orders-2', 5000, () => (traffic.answeredBy.has('orders-2') ? true : undefined), 20);
 
-    running = false;
-    await traffic;
-    assert.deepEqual(outcomes.failed, []);
-    assert.ok(outcomes.ok > 200);
+    await traffic.stop();
+    assert.deepEqual(traffic.failures, []);
+    assert.ok(traffic.ok > 200);
     const reconnect = await mesh.workload('frontend').sidecar.waitForLog((record) => record.msg === 'reconnecting to control plane');
     assert.equal(typeof reconnect.delayMs, 'number');
   });

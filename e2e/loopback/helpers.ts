@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import type { LoopbackMesh } from '@weft/cli';
 import { formatHostPort, type HostPort } from '@weft/runtime';
 
 export interface HttpResult {
@@ -45,4 +46,42 @@ export async function temporaryDirectory(prefix: string): Promise<{ path: string
 export function answeredBy(result: HttpResult, upstream = true): string | undefined {
   const body = JSON.parse(result.text) as { workload?: string; upstream?: { body?: { workload?: string } }[] };
   return upstream ? body.upstream?.[0]?.body?.workload : body.workload;
+}
+
+/** Requests sent one after another until stopped, counting outcomes and who answered. */
+export class SteadyTraffic {
+  ok = 0;
+  readonly failures: string[] = [];
+  readonly answeredBy = new Set<string>();
+  private running = true;
+  private readonly done: Promise<void>;
+
+  constructor(address: HostPort) {
+    this.done = (async () => {
+      while (this.running) {
+        const response = await httpGet(address);
+        if (response.status === 200) {
+          this.ok++;
+          this.answeredBy.add(answeredBy(response) ?? '?');
+        } else {
+          this.failures.push(`${new Date().toISOString()} ${response.status} ${response.text}`);
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+  }
+}
+
+/** Starts a frontend (calling orders) and orders-1 in `mesh`, and waits until requests flow. */
+export async function startFrontendAndOrders(mesh: LoopbackMesh): Promise<HostPort> {
+  await mesh.addWorkload({ name: 'frontend', service: 'frontend', calls: ['orders:8080'] });
+  await mesh.addWorkload({ name: 'orders-1', service: 'orders' });
+  await mesh.writeMeshFile(mesh.documents());
+  const frontend = mesh.workload('frontend').appAddress as HostPort;
+  await pollUntil('frontend -> orders', 15_000, async () => ((await httpGet(frontend)).status === 200 ? true : undefined));
+  return frontend;
 }

@@ -11,7 +11,7 @@ import { createRootCa, generateKeyAndCsr, loadCa, type CertificateAuthority } fr
 import { LoopbackMesh, ManagedProcess, PROGRAMS, type MeshDocument } from '@weft/cli';
 import { createCertificateMethod, CreateCertificateRequest } from '@weft/proto';
 import { formatHostPort, type HostPort } from '@weft/runtime';
-import { answeredBy, httpGet, httpRequest, pollUntil, temporaryDirectory } from './helpers.ts';
+import { answeredBy, httpGet, httpRequest, pollUntil, startFrontendAndOrders, temporaryDirectory } from './helpers.ts';
 import { certificateStatus, plainRequest, RecordingRelay, tlsRequest, withSidecarAddress } from './identity-helpers.ts';
 
 const API_VERSION = 'mesh.weft.dev/v1alpha1';
@@ -237,11 +237,7 @@ describe('certificates with a lifetime of seconds', () => {
     const mesh = new LoopbackMesh({ dir: dir.path, certTtl: '4s' });
     try {
       await mesh.startControlPlane();
-      await mesh.addWorkload({ name: 'frontend', service: 'frontend', calls: ['orders:8080'] });
-      await mesh.addWorkload({ name: 'orders-1', service: 'orders' });
-      await mesh.writeMeshFile(mesh.documents());
-      const frontend = mesh.workload('frontend').appAddress as HostPort;
-      await pollUntil('frontend -> orders', 15_000, async () => ((await httpGet(frontend)).status === 200 ? true : undefined));
+      const frontend = await startFrontendAndOrders(mesh);
       const issuedBefore = await issuedCount(mesh, 'orders-1');
       const failures: string[] = [];
       let ok = 0;
