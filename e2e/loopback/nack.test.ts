@@ -86,7 +86,7 @@ describe('NACK handling between control plane and proxy', () => {
     const nack = await events.next((event) => event.type === 'nack');
     assert.equal(nack.kind, 'cluster');
     assert.equal(nack.version, bad.cluster.version);
-    assert.match(nack.rejection?.message ?? '', /outbound\|8080\|\|orders\.default\.svc\.cluster\.local: load balancer policy RING_HASH is not supported by this proxy/);
+    assert.match(nack.rejection?.message ?? '', /outbound\|8080\|\|orders\.default\.svc\.cluster\.local: RING_HASH and a consistent hash key go together/);
 
     const [status] = ads.status();
     assert.equal(status?.id, 'frontend.default');

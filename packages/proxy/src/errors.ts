@@ -8,6 +8,8 @@ export const ProxyErrorKind = {
   UPSTREAM_CONNECT_FAILURE: { code: 'WEFT_ERR_UPSTREAM_CONNECT', status: 503, flag: 'UF' },
   UPSTREAM_RESET: { code: 'WEFT_ERR_UPSTREAM_RESET', status: 503, flag: 'UC' },
   UPSTREAM_TIMEOUT: { code: 'WEFT_ERR_UPSTREAM_TIMEOUT', status: 504, flag: 'UT' },
+  UPSTREAM_OVERFLOW: { code: 'WEFT_ERR_UPSTREAM_OVERFLOW', status: 503, flag: 'UO' },
+  FAULT_ABORT: { code: 'WEFT_ERR_FAULT_ABORT', status: 503, flag: 'FI' },
   DOWNSTREAM_GONE: { code: 'WEFT_ERR_DOWNSTREAM_GONE', status: 499, flag: 'DC' },
   BAD_REQUEST: { code: 'WEFT_ERR_BAD_REQUEST', status: 400, flag: 'DPE' },
   ACCESS_DENIED: { code: 'WEFT_ERR_ACCESS_DENIED', status: 403, flag: 'RBAC' },

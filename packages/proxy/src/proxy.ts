@@ -87,7 +87,7 @@ export class Proxy {
       });
     }
     const clusters = new ClusterManager(this.store, this.outboundPools);
-    const routes = new RouteTable(this.store, clusters.dispatch);
+    const routes = new RouteTable(this.store, clusters.dispatch, clusters);
     const onComplete = this.metrics.record.bind(this.metrics);
     const authorizer = new Authorizer(this.store);
     this.inboundHttp = createProxyServer({

@@ -28,8 +28,19 @@ export function createAdminServer(options: { store: ConfigStore; ads: AdsClient;
       200,
       {
         clusters: clusters.clusters().map((cluster) => ({
-          name: cluster.name,
-          endpoints: cluster.endpoints.map(({ config, active }) => ({ address: `${config.address}:${config.port}`, workload: config.workload, ready: config.ready, activeRequests: active })),
+          name: cluster.config.name,
+          load: cluster.breaker.load,
+          overflows: cluster.breaker.overflows,
+          retries: { started: cluster.retriesStarted, refusedByBudget: cluster.retriesRefused },
+          ejectionsTotal: cluster.outlier?.ejectionsTotal ?? 0,
+          endpoints: cluster.endpoints.map(({ config, active, health }) => ({
+            address: `${config.address}:${config.port}`,
+            workload: config.workload,
+            ready: config.ready,
+            activeRequests: active,
+            ejectedUntil: health.ejectedUntil === undefined || health.ejectedUntil <= Date.now() ? null : new Date(health.ejectedUntil).toISOString(),
+            ejections: health.ejections,
+          })),
         })),
       },
     ],

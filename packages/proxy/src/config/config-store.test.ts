@@ -35,7 +35,7 @@ describe('ConfigStore', () => {
     store.apply('cluster', clusterUrl, 'v1', [clusterResource('a', '1')]);
     assert.throws(
       () => store.apply('cluster', clusterUrl, 'v2', [clusterResource('a', '2'), clusterResource('b', '1', { lbPolicy: weft.config.v1.LbPolicy.RING_HASH })]),
-      (error: unknown) => error instanceof InvalidResourceError && /b: load balancer policy RING_HASH is not supported/.test(error.message),
+      (error: unknown) => error instanceof InvalidResourceError && /b: RING_HASH and a consistent hash key go together/.test(error.message),
     );
     assert.equal(store.version('cluster'), 'v1');
     assert.deepEqual([...store.values('cluster').keys()], ['a']);

@@ -28,6 +28,8 @@ export interface ProxyRequest {
   /** Aborted when the caller goes away or a deadline passes. */
   readonly signal: AbortSignal;
   readonly security: ConnectionSecurity;
+  /** The caller's IP address. */
+  readonly remoteAddress: string;
 }
 
 export interface ProxyResponse {
@@ -45,6 +47,12 @@ export interface RequestContext {
   routeName: string | undefined;
   clusterName: string | undefined;
   upstreamAddress: string | undefined;
+  /** Attempts made so far (1 for the first try). */
+  attempt: number;
+  /** Endpoints earlier attempts of this request used, so a retry can go elsewhere. */
+  tried: Set<object> | undefined;
+  /** Envoy-style flag the stack chose for an upstream answer it passed on (e.g. URX). */
+  flag: string | undefined;
 }
 
 export type Handler = (request: ProxyRequest, context: RequestContext) => Promise<ProxyResponse>;
@@ -64,5 +72,8 @@ export function newContext(direction: RequestContext['direction']): RequestConte
     routeName: undefined,
     clusterName: undefined,
     upstreamAddress: undefined,
+    attempt: 0,
+    tried: undefined,
+    flag: undefined,
   };
 }

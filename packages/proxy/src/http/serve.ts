@@ -77,7 +77,8 @@ export function createProxyServer(options: ServeOptions): Server {
     let flag = '';
     outgoing.once('close', () => {
       if (!outgoing.writableFinished) callerGone.abort(new ProxyError(ProxyErrorKind.DOWNSTREAM_GONE, 'caller went away'));
-      onComplete?.({ context, status: outgoing.statusCode, flag: outgoing.writableFinished ? flag : flag || 'DC', durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 });
+      const answered = flag || context.flag || '';
+      onComplete?.({ context, status: outgoing.statusCode, flag: outgoing.writableFinished ? answered : answered || 'DC', durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 });
     });
     const { path, authority } = target(incoming);
     const request: ProxyRequest = {
@@ -88,6 +89,7 @@ export function createProxyServer(options: ServeOptions): Server {
       body: hasBody(incoming) ? incoming : null,
       signal: callerGone.signal,
       security: options.securityOf?.(incoming.socket) ?? PLAINTEXT,
+      remoteAddress: incoming.socket.remoteAddress ?? '',
     };
     handler(request, context).then(
       (response) => {

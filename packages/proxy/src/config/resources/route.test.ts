@@ -18,7 +18,7 @@ describe('decodeRouteConfiguration', () => {
       { name: 'beta', match: { headers: [{ name: 'x-beta', value: { exact: '1' } }, { name: 'x-debug', absent: true }] }, clusters: to('c') },
       { name: 'present', match: { headers: [{ name: 'x-canary', present: true }] }, clusters: to('d') },
     ]);
-    const first = (method: string, path: string, headers: Record<string, string> = {}) => host.routes.find((route) => route.matches({ method, path, headers }))?.name;
+    const first = (method: string, path: string, headers: Record<string, string> = {}) => host.routes.find((route) => route.matches({ method, path, query: '', headers }))?.name;
     assert.equal(first('GET', '/items/42'), 'regex');
     assert.equal(first('GET', '/items/42/x'), undefined, 'regexes match the whole path');
     assert.equal(first('POST', '/api/x'), 'post');

@@ -4,6 +4,16 @@
 import { ResourceType, type weft } from '@weft/proto';
 import type { HeaderMap } from '../../http/handler.ts';
 import { checkPort, InvalidResourceError } from './invalid-resource.ts';
+import {
+  decodeFault,
+  decodeHeaderEdits,
+  decodeMirror,
+  decodeRetryPolicy,
+  type FaultConfig,
+  type HeaderEdits,
+  type MirrorConfig,
+  type RetryPolicyConfig,
+} from './route-policies.ts';
 
 export type ValueMatcher = (value: string) => boolean;
 
@@ -11,6 +21,8 @@ export interface RequestFacts {
   readonly method: string;
   /** Path without the query string. */
   readonly path: string;
+  /** The query string without "?", "" when there is none. */
+  readonly query: string;
   readonly headers: HeaderMap;
 }
 
@@ -24,6 +36,11 @@ export interface RouteConfig {
   readonly matches: (request: RequestFacts) => boolean;
   readonly clusters: readonly WeightedClusterConfig[];
   readonly timeoutMs: number;
+  readonly retries: RetryPolicyConfig | undefined;
+  readonly fault: FaultConfig | undefined;
+  readonly mirror: MirrorConfig | undefined;
+  readonly requestHeaders: HeaderEdits | undefined;
+  readonly responseHeaders: HeaderEdits | undefined;
 }
 
 export interface VirtualHostConfig {
@@ -76,7 +93,25 @@ function compileMatch(match: weft.config.v1.RouteMatch.$Properties | null | unde
       return actual !== undefined && value(actual);
     };
   });
-  return (facts) => (!path || path(facts.path)) && (!method || method(facts.method)) && headers.every((predicate) => predicate(facts));
+  const query = (match?.queryParams ?? []).map((parameter, index) => {
+    const name = parameter.name ?? '';
+    if (name === '') throw new InvalidResourceError(`${where} query parameter ${index}`, 'has no name');
+    const value = parameter.present ? undefined : (compileString(parameter.value, `${where} query parameter ${name}`) as ValueMatcher);
+    return (params: URLSearchParams) => {
+      const actual = params.get(name);
+      return actual !== null && (!value || value(actual));
+    };
+  });
+  return (facts) =>
+    (!path || path(facts.path)) &&
+    (!method || method(facts.method)) &&
+    headers.every((predicate) => predicate(facts)) &&
+    (query.length === 0 || queryMatches(query, facts.query));
+}
+
+function queryMatches(predicates: readonly ((params: URLSearchParams) => boolean)[], query: string): boolean {
+  const params = new URLSearchParams(query);
+  return predicates.every((predicate) => predicate(params));
 }
 
 function decodeRoute(route: weft.config.v1.Route.$Properties, where: string): RouteConfig {
@@ -85,7 +120,17 @@ function decodeRoute(route: weft.config.v1.Route.$Properties, where: string): Ro
   if (clusters.some((entry) => entry.cluster === '')) throw new InvalidResourceError(where, 'route names an empty cluster');
   const total = clusters.reduce((sum, entry) => sum + entry.weight, 0);
   if (total !== 100) throw new InvalidResourceError(where, `cluster weights sum to ${total}, not 100`);
-  return Object.freeze({ name: route.name || where, matches: compileMatch(route.match, where), clusters: Object.freeze(clusters), timeoutMs: route.timeoutMs ?? 0 });
+  return Object.freeze({
+    name: route.name || where,
+    matches: compileMatch(route.match, where),
+    clusters: Object.freeze(clusters),
+    timeoutMs: route.timeoutMs ?? 0,
+    retries: decodeRetryPolicy(route.retries, where),
+    fault: decodeFault(route.fault, where),
+    mirror: decodeMirror(route.mirror, where),
+    requestHeaders: decodeHeaderEdits(route.requestHeaders, `${where} request headers`),
+    responseHeaders: decodeHeaderEdits(route.responseHeaders, `${where} response headers`),
+  });
 }
 
 export function decodeRouteConfiguration(name: string, bytes: Uint8Array): VirtualHostConfig {

@@ -5,6 +5,10 @@ import type { RouteConfig, VirtualHostConfig } from '../../config/resources/rout
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import { compose, type Handler, type Layer } from '../../http/handler.ts';
 import { parseAuthority } from '../../http/headers.ts';
+import { faultLayer } from './fault.ts';
+import { headerEditsLayer } from './header-edits.ts';
+import { mirrorLayer, type MirrorStats } from './mirror.ts';
+import { retryLayer, type RetryBudgets } from './retry.ts';
 import { timeoutLayer } from './timeout.ts';
 import { weightedSplit } from './weighted-split.ts';
 
@@ -22,13 +26,16 @@ interface CompiledVirtualHost {
 const DEFAULT_HTTP_PORT = 80;
 
 export class RouteTable {
+  readonly mirrorStats: MirrorStats = { sent: 0, failed: 0, skipped: 0 };
   private readonly store: ConfigStore;
   private readonly dispatch: Handler;
+  private readonly budgets: RetryBudgets;
   private byAuthority = new Map<string, CompiledVirtualHost>();
 
-  constructor(store: ConfigStore, dispatch: Handler) {
+  constructor(store: ConfigStore, dispatch: Handler, budgets: RetryBudgets) {
     this.store = store;
     this.dispatch = dispatch;
+    this.budgets = budgets;
     store.onChange((kind) => {
       if (kind === 'route') this.rebuild();
     });
@@ -43,17 +50,27 @@ export class RouteTable {
     if (!virtualHost) return Promise.reject(new ProxyError(ProxyErrorKind.NO_ROUTE, `no service ${authority.host} on port ${port} in this mesh`));
     context.destinationService = virtualHost.config.service;
     const query = request.path.indexOf('?');
-    const facts = { method: request.method, path: query === -1 ? request.path : request.path.slice(0, query), headers: request.headers };
+    const facts = {
+      method: request.method,
+      path: query === -1 ? request.path : request.path.slice(0, query),
+      query: query === -1 ? '' : request.path.slice(query + 1),
+      headers: request.headers,
+    };
     const route = virtualHost.routes.find((candidate) => candidate.config.matches(facts));
     if (!route) return Promise.reject(new ProxyError(ProxyErrorKind.NO_ROUTE, `no route of ${virtualHost.config.name} matches ${request.method} ${facts.path}`));
     context.routeName = route.config.name;
     return route.handler(request, context);
   };
 
+  /** header edits -> timeout -> fault -> mirror -> split -> retries -> cluster, each only when configured. */
   private compile(route: RouteConfig): CompiledRoute {
     const layers: Layer[] = [];
+    if (route.requestHeaders || route.responseHeaders) layers.push(headerEditsLayer(route.requestHeaders, route.responseHeaders));
     if (route.timeoutMs > 0) layers.push(timeoutLayer(route.timeoutMs));
-    return { config: route, handler: compose(...layers)(weightedSplit(route.clusters, this.dispatch)) };
+    if (route.fault) layers.push(faultLayer(route.fault));
+    if (route.mirror) layers.push(mirrorLayer(route.mirror, this.dispatch, this.mirrorStats));
+    const toCluster = route.retries ? retryLayer(route.retries, this.budgets)(this.dispatch) : this.dispatch;
+    return { config: route, handler: compose(...layers)(weightedSplit(route.clusters, toCluster)) };
   }
 
   private rebuild(): void {

@@ -1,0 +1,131 @@
+// One cluster at run time: its endpoints with their live state, the picker, the circuit
+// breaker, outlier detection and retry accounting. `handle` admits a request, picks a usable
+// endpoint and forwards to it, and tells outlier detection how it went.
+import type { ClusterConfig, HashKey } from '../../config/resources/cluster.ts';
+import { ProxyError, ProxyErrorKind } from '../../errors.ts';
+import type { ProxyRequest, ProxyResponse, RequestContext } from '../../http/handler.ts';
+import { formatHostPort } from '@weft/runtime';
+import { forward } from '../endpoint/forward.ts';
+import type { MtlsTarget } from '../endpoint/mtls-connector.ts';
+import type { UpstreamPools } from '../endpoint/upstream-pools.ts';
+import { createPicker, type EndpointState, type Picker } from './balancers.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import { OutlierDetector } from './outlier-detector.ts';
+
+/** Header naming the application port when connecting to a peer's sidecar directly. */
+export const TARGET_PORT_HEADER = 'weft-target-port';
+
+function cookie(header: string | string[] | undefined, name: string): string | undefined {
+  for (const part of (Array.isArray(header) ? header.join(';') : (header ?? '')).split(';')) {
+    const separator = part.indexOf('=');
+    if (separator > 0 && part.slice(0, separator).trim() === name) return part.slice(separator + 1).trim();
+  }
+  return undefined;
+}
+
+function hashKeyOf(key: HashKey, request: ProxyRequest): string | undefined {
+  if (key.kind === 'source-ip') return request.remoteAddress;
+  if (key.kind === 'cookie') return cookie(request.headers.cookie, key.name);
+  const value = request.headers[key.name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+export class UpstreamCluster {
+  readonly config: ClusterConfig;
+  readonly endpoints: readonly EndpointState[];
+  readonly breaker: CircuitBreaker;
+  readonly outlier: OutlierDetector | undefined;
+  private readonly picker: Picker;
+  private readonly pools: UpstreamPools;
+  private readonly mtls: MtlsTarget;
+  private activeRetries = 0;
+  /** Retries refused by the budget or maxRetries. */
+  retriesRefused = 0;
+  retriesStarted = 0;
+
+  constructor(config: ClusterConfig, endpoints: readonly EndpointState[], pools: UpstreamPools, previous: UpstreamCluster | undefined) {
+    this.config = config;
+    this.endpoints = endpoints;
+    this.pools = pools;
+    this.mtls = { identities: config.peerIdentities, servername: config.service };
+    this.picker = createPicker(config.lbPolicy, endpoints.filter((endpoint) => endpoint.config.ready), { hash: config.consistentHash });
+    // Limits that did not change keep their state (requests in flight, waiters).
+    this.breaker = previous && sameLimits(previous.config, config) ? previous.breaker : new CircuitBreaker(config.limits);
+    this.outlier = config.outlier && new OutlierDetector(config.outlier);
+    this.outlier?.track(endpoints);
+    previous?.outlier?.stop();
+  }
+
+  /** The pool key of each endpoint, so unused pools can be closed. */
+  poolKeys(): string[] {
+    return this.endpoints.map(({ config }) => this.pools.key(config.connectHost, config.connectPort, config.mtls ? this.mtls : undefined, this.config.limits));
+  }
+
+  stop(): void {
+    this.outlier?.stop();
+  }
+
+  /**
+   * Starts a retry if the budget allows: retries in flight at most budgetPercent of requests in
+   * flight (at least minRetryConcurrency), and at most maxRetries. Returns a release function.
+   */
+  startRetry(): (() => void) | undefined {
+    const { budgetPercent, minRetryConcurrency } = this.config.retryBudget;
+    const { active, pending } = this.breaker.load;
+    const allowed = Math.max(minRetryConcurrency, Math.floor(((active + pending) * budgetPercent) / 100));
+    const cap = this.config.limits.maxRetries;
+    if (this.activeRetries >= allowed || (cap !== undefined && this.activeRetries >= cap)) {
+      this.retriesRefused++;
+      return undefined;
+    }
+    this.activeRetries++;
+    this.retriesStarted++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.activeRetries--;
+    };
+  }
+
+  async handle(request: ProxyRequest, context: RequestContext): Promise<ProxyResponse> {
+    const release = await this.breaker.admit(this.config.name, request.signal);
+    const ready = this.endpoints.filter((endpoint) => endpoint.config.ready);
+    const candidates = this.outlier ? this.outlier.usable(ready) : ready;
+    const hashKey = this.config.consistentHash && hashKeyOf(this.config.consistentHash.key, request);
+    const endpoint = this.picker(candidates, { hashKey, tried: context.tried as Set<EndpointState> | undefined });
+    if (!endpoint) {
+      release();
+      throw new ProxyError(ProxyErrorKind.NO_HEALTHY_UPSTREAM, `no healthy endpoint in ${this.config.name}`);
+    }
+    context.tried ??= new Set();
+    context.tried.add(endpoint);
+    const { config } = endpoint;
+    const address = formatHostPort({ host: config.connectHost, port: config.connectPort });
+    context.upstreamAddress = address;
+    context.destinationWorkload = config.workload;
+    endpoint.active++;
+    const settle = (): void => {
+      endpoint.active--;
+      release();
+    };
+    try {
+      const extra = config.viaSidecar ? { [TARGET_PORT_HEADER]: String(config.port) } : undefined;
+      const pool = this.pools.get(config.connectHost, config.connectPort, config.mtls ? this.mtls : undefined, this.config.limits);
+      const response = await forward(pool, address, request, extra);
+      this.outlier?.record(endpoint, { status: response.status });
+      if (response.body) response.body.once('close', settle);
+      else settle();
+      return response;
+    } catch (error) {
+      settle();
+      // Connection failures and resets count against the endpoint; a caller leaving does not.
+      if (error instanceof ProxyError && error.kind !== ProxyErrorKind.DOWNSTREAM_GONE && error.kind !== ProxyErrorKind.UPSTREAM_TIMEOUT) this.outlier?.record(endpoint, { status: undefined });
+      throw error;
+    }
+  }
+}
+
+function sameLimits(a: ClusterConfig, b: ClusterConfig): boolean {
+  return a.limits === b.limits || JSON.stringify(a.limits) === JSON.stringify(b.limits);
+}
