@@ -13,6 +13,8 @@ export interface EndpointHealth {
   /** Times ejected, forgiven one per clean interval: the ejection time multiplier. */
   ejections: number;
   failedSinceReview: boolean;
+  /** Since when it has been in rotation without failures (epoch ms). */
+  cleanSince: number;
 }
 
 /** One endpoint with its live state, kept across configuration updates. */
@@ -24,7 +26,7 @@ export interface EndpointState {
 }
 
 export function newEndpointState(config: EndpointConfig): EndpointState {
-  return { config, active: 0, health: { consecutive5xx: 0, consecutiveGateway: 0, ejectedUntil: undefined, ejections: 0, failedSinceReview: false } };
+  return { config, active: 0, health: { consecutive5xx: 0, consecutiveGateway: 0, ejectedUntil: undefined, ejections: 0, failedSinceReview: false, cleanSince: 0 } };
 }
 
 export interface PickHint {

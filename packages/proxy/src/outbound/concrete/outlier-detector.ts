@@ -34,6 +34,7 @@ export class OutlierDetector {
   }
 
   record(endpoint: EndpointState, outcome: OutlierOutcome): void {
+    this.returnIfDue(endpoint, this.now());
     const { status } = outcome;
     const gatewayError = status === undefined || status === 502 || status === 503 || status === 504;
     const serverError = status === undefined || status >= 500;
@@ -54,32 +55,44 @@ export class OutlierDetector {
     return healthy;
   }
 
+  /** An ejection that has run out ends now, even between reviews. */
+  private returnIfDue(endpoint: EndpointState, now: number): boolean {
+    const health = endpoint.health;
+    if (health.ejectedUntil === undefined || health.ejectedUntil > now) return false;
+    health.ejectedUntil = undefined;
+    health.consecutive5xx = 0;
+    health.consecutiveGateway = 0;
+    health.cleanSince = now;
+    return true;
+  }
+
   private eject(endpoint: EndpointState): void {
-    const ejected = this.endpoints.filter((candidate) => candidate.health.ejectedUntil !== undefined).length;
+    const now = this.now();
+    const ejected = this.endpoints.filter((candidate) => candidate.health.ejectedUntil !== undefined && candidate.health.ejectedUntil > now).length;
     // Envoy always allows one ejection, even when maxEjectionPercent rounds down to zero.
     if (ejected > 0 && ((ejected + 1) * 100) / Math.max(1, this.endpoints.length) > this.settings.maxEjectionPercent) return;
     const health = endpoint.health;
     health.ejections++;
-    health.ejectedUntil = this.now() + this.settings.baseEjectionMs * health.ejections;
+    health.ejectedUntil = now + this.settings.baseEjectionMs * health.ejections;
     this.ejectionsTotal++;
   }
 
   /**
-   * Returns endpoints whose ejection has run out. An interval without ejection and without a
-   * failure forgives one past ejection, so only repeat offenders stay out longer and longer.
+   * Returns endpoints whose ejection has run out. Each full interval an endpoint spends back in
+   * rotation without a failure forgives one past ejection, so only repeat offenders stay out
+   * longer and longer.
    */
   private review(): void {
     const now = this.now();
     for (const endpoint of this.endpoints) {
       const health = endpoint.health;
       if (health.ejectedUntil !== undefined) {
-        if (health.ejectedUntil <= now) {
-          health.ejectedUntil = undefined;
-          health.consecutive5xx = 0;
-          health.consecutiveGateway = 0;
-        }
-      } else if (health.ejections > 0 && !health.failedSinceReview) {
+        this.returnIfDue(endpoint, now);
+      } else if (health.failedSinceReview) {
+        health.cleanSince = now;
+      } else if (health.ejections > 0 && now - health.cleanSince >= this.settings.intervalMs) {
         health.ejections--;
+        health.cleanSince = now;
       }
       health.failedSinceReview = false;
     }
