@@ -4,13 +4,14 @@
 import type { FieldPath } from '../registry/field.ts';
 import type { DestinationPolicy } from '../resources/destination-policy.ts';
 import { objectKey, type ObjectMeta } from '../resources/object-meta.ts';
-import type { RouteDestination, TrafficRoute } from '../resources/traffic-route.ts';
+import type { HttpRouteRule, ServiceTarget, TrafficRoute } from '../resources/traffic-route.ts';
 import type { Workload } from '../resources/workload.ts';
 import {
   workloadId,
   type MeshDocuments,
   type MeshModel,
-  type ResolvedDestination,
+  type ResolvedRouteRule,
+  type ResolvedTarget,
   type ResolvedTrafficRoute,
   type Service,
   type ServiceEndpoint,
@@ -112,51 +113,56 @@ function indexPolicies(policies: readonly DestinationPolicy[], services: Map<str
   return byHost;
 }
 
-function resolveDestination(
-  route: TrafficRoute,
-  destination: RouteDestination,
-  path: FieldPath,
-  context: { services: Map<string, Service>; policies: Map<string, DestinationPolicy>; clusterDomain: string; problems: ProblemList },
-): ResolvedDestination | undefined {
-  const hostname = resolveHostname(destination.host, route.meta.namespace, context.clusterDomain);
+interface ResolveContext {
+  readonly services: Map<string, Service>;
+  readonly policies: Map<string, DestinationPolicy>;
+  readonly clusterDomain: string;
+  readonly problems: ProblemList;
+}
+
+/** Resolves `{host, subset, port}` written at `path` to a service port and subset, or reports why not. */
+function resolveTarget(route: TrafficRoute, target: ServiceTarget, path: FieldPath, context: ResolveContext): ResolvedTarget | undefined {
+  const hostname = resolveHostname(target.host, route.meta.namespace, context.clusterDomain);
   const service = context.services.get(hostname);
   if (!service) {
-    context.problems.add('TrafficRoute', route.meta, [...path, 'destination', 'host'], `unknown host "${destination.host}" (no service ${hostname})`);
+    context.problems.add('TrafficRoute', route.meta, [...path, 'host'], `unknown host "${target.host}" (no service ${hostname})`);
     return undefined;
   }
-  let port = destination.port;
+  let port = target.port;
   if (port === undefined) {
     if (service.ports.length !== 1) {
-      context.problems.add('TrafficRoute', route.meta, [...path, 'destination', 'port'], `required: service ${hostname} has ${service.ports.length} ports`);
+      context.problems.add('TrafficRoute', route.meta, [...path, 'port'], `required: service ${hostname} has ${service.ports.length} ports`);
       return undefined;
     }
     port = (service.ports[0] as ServicePort).port;
   } else if (!service.ports.some((servicePort) => servicePort.port === port)) {
-    context.problems.add('TrafficRoute', route.meta, [...path, 'destination', 'port', 'number'], `service ${hostname} has no port ${port}`);
+    context.problems.add('TrafficRoute', route.meta, [...path, 'port', 'number'], `service ${hostname} has no port ${port}`);
     return undefined;
   }
-  if (destination.subset !== undefined) {
+  if (target.subset !== undefined) {
     const policy = context.policies.get(hostname);
-    if (!policy?.subsets.some((subset) => subset.name === destination.subset)) {
-      context.problems.add('TrafficRoute', route.meta, [...path, 'destination', 'subset'], `subset "${destination.subset}" is not defined by any DestinationPolicy for ${hostname}`);
+    if (!policy?.subsets.some((subset) => subset.name === target.subset)) {
+      context.problems.add('TrafficRoute', route.meta, [...path, 'subset'], `subset "${target.subset}" is not defined by any DestinationPolicy for ${hostname}`);
       return undefined;
     }
   }
-  return Object.freeze({ hostname, port, subset: destination.subset, weight: destination.weight });
+  return { hostname, port, subset: target.subset };
 }
 
-function resolveRoutes(
-  routes: readonly TrafficRoute[],
-  context: { services: Map<string, Service>; policies: Map<string, DestinationPolicy>; clusterDomain: string; problems: ProblemList },
-): Map<string, ResolvedTrafficRoute> {
+function resolveRule(route: TrafficRoute, rule: HttpRouteRule, ruleIndex: number, context: ResolveContext): ResolvedRouteRule {
+  const destinations = rule.destinations.flatMap((destination, index) => {
+    const target = resolveTarget(route, destination, ['spec', 'http', ruleIndex, 'route', index, 'destination'], context);
+    return target ? [Object.freeze({ ...target, weight: destination.weight })] : [];
+  });
+  const mirrorTarget = rule.mirror && resolveTarget(route, rule.mirror, ['spec', 'http', ruleIndex, 'mirror'], context);
+  const mirror = rule.mirror && mirrorTarget ? Object.freeze({ ...mirrorTarget, percentage: rule.mirror.percentage }) : undefined;
+  return Object.freeze({ ...rule, destinations: Object.freeze(destinations), mirror });
+}
+
+function resolveRoutes(routes: readonly TrafficRoute[], context: ResolveContext): Map<string, ResolvedTrafficRoute> {
   const byHost = new Map<string, ResolvedTrafficRoute>();
   for (const route of routes) {
-    const rules = route.http.map((rule, ruleIndex) => {
-      const destinations = rule.destinations.map((destination, index) =>
-        resolveDestination(route, destination, ['spec', 'http', ruleIndex, 'route', index], context),
-      );
-      return Object.freeze({ ...rule, destinations: Object.freeze(destinations.filter((d) => d !== undefined)) });
-    });
+    const rules = route.http.map((rule, ruleIndex) => resolveRule(route, rule, ruleIndex, context));
     const resolved = Object.freeze({ source: route, rules: Object.freeze(rules) });
     for (const [index, host] of route.hosts.entries()) {
       const hostname = resolveHostname(host, route.meta.namespace, context.clusterDomain);

@@ -37,15 +37,24 @@ export interface Service {
   readonly endpoints: readonly ServiceEndpoint[];
 }
 
-export interface ResolvedDestination {
+/** One subset (or the whole) of one service port: what a cluster is made of. */
+export interface ResolvedTarget {
   readonly hostname: string;
   readonly port: number;
   readonly subset: string | undefined;
+}
+
+export interface ResolvedDestination extends ResolvedTarget {
   readonly weight: number;
 }
 
-export interface ResolvedRouteRule extends Omit<HttpRouteRule, 'destinations'> {
+export interface ResolvedMirror extends ResolvedTarget {
+  readonly percentage: number;
+}
+
+export interface ResolvedRouteRule extends Omit<HttpRouteRule, 'destinations' | 'mirror'> {
   readonly destinations: readonly ResolvedDestination[];
+  readonly mirror: ResolvedMirror | undefined;
 }
 
 /** A TrafficRoute whose hosts and destinations are resolved to services. */

@@ -37,6 +37,8 @@ function describe(value: unknown): string {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** The longest delay a Node.js timer honours (longer ones fire after 1 ms), about 24.8 days. */
+export const MAX_DURATION_MS = 2_147_483_647;
 
 export class Field {
   readonly value: unknown;
@@ -113,6 +115,16 @@ export class Field {
     return value;
   }
 
+  /** A number (decimals allowed) between `min` and `max`, such as a percentage. */
+  number(min: number, max: number): number {
+    const value = this.value;
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      this.fail(this.present ? `expected a number, got ${describe(value)}` : 'required');
+    }
+    if (value < min || value > max) this.fail(`must be between ${min} and ${max}, got ${value}`);
+    return value;
+  }
+
   port(): number {
     return this.integer(1, 65535);
   }
@@ -137,6 +149,7 @@ export class Field {
     if (!match) this.fail(`"${value}" is not a duration (examples: 250ms, 2s, 1m)`);
     const ms = Math.round(Number(match[1]) * (DURATION_UNIT_MS[match[2] as string] as number));
     if (ms < 1) this.fail(`"${value}" is shorter than 1ms`);
+    if (ms > MAX_DURATION_MS) this.fail(`"${value}" is longer than ${MAX_DURATION_MS}ms (about 24.8 days)`);
     return ms;
   }
 

@@ -1,18 +1,13 @@
 // DestinationPolicy: what happens after routing picked a service — its subsets (by labels)
-// and how load is spread over their endpoints. Istio DestinationRule in shape.
+// and how traffic to their endpoints is handled. Istio DestinationRule in shape.
 import type { Field } from '../registry/field.ts';
 import { parseObjectMeta, type ObjectMeta } from './object-meta.ts';
-
-export const LOAD_BALANCERS = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'] as const;
-export type LoadBalancer = (typeof LOAD_BALANCERS)[number];
-
-export interface TrafficPolicy {
-  readonly loadBalancer: LoadBalancer | undefined;
-}
+import { mergeTrafficPolicy, parseTrafficPolicy, type TrafficPolicy } from './traffic-policy.ts';
 
 export interface Subset {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** As written; see effectiveTrafficPolicy for what applies. */
   readonly trafficPolicy: TrafficPolicy;
 }
 
@@ -23,14 +18,9 @@ export interface DestinationPolicy {
   readonly subsets: readonly Subset[];
 }
 
-function parseTrafficPolicy(field: Field): TrafficPolicy {
-  if (!field.present) return Object.freeze({ loadBalancer: undefined });
-  field.object(['loadBalancer']);
-  const loadBalancer = field.get('loadBalancer');
-  if (loadBalancer.present) loadBalancer.object(['simple']);
-  return Object.freeze({
-    loadBalancer: loadBalancer.present ? loadBalancer.get('simple').choice(LOAD_BALANCERS) : undefined,
-  });
+/** The policy in force for a subset (or, without one, the whole service). */
+export function effectiveTrafficPolicy(policy: DestinationPolicy, subset: Subset | undefined): TrafficPolicy {
+  return mergeTrafficPolicy(policy.trafficPolicy, subset?.trafficPolicy);
 }
 
 export function parseDestinationPolicy(doc: Field): DestinationPolicy {
