@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The demo application: an HTTP service that, for each request, calls its upstream services
 // through its sidecar (plain HTTP to the sidecar's outbound port, upstream named in Host), and
-// answers with who it is and what its upstreams said. Also the application the tests use.
+// answers with who it is and what its upstreams said. Also the application the tests use, so
+// it can misbehave on request (--fail-rate, --status, --delay-ms, or at run time through
+// /__behave) and reports what it saw on /__stats (requests, concurrency, hosts, arrival times).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -25,8 +27,13 @@ runMain(log, async () => {
       listen: { type: 'string', default: '127.0.0.1:0' },
       outbound: { type: 'string' },
       call: { type: 'string', multiple: true, default: [] },
+      status: { type: 'string', default: '200' },
+      'fail-rate': { type: 'string', default: '0' },
+      'delay-ms': { type: 'string', default: '0' },
     },
   });
+  const behaviour = { status: Number(values.status), failRate: Number(values['fail-rate']), delayMs: Number(values['delay-ms']) };
+  const stats = { requests: 0, concurrent: 0, maxConcurrent: 0, hosts: {} as Record<string, number>, arrivals: [] as number[] };
   const { workload, service, version } = values;
   const sidecar = values.outbound ? new Pool(`http://${values.outbound}`, { pipelining: 1 }) : undefined;
   if (values.call.length > 0 && !sidecar) throw new Error('--call needs --outbound (the sidecar to call through)');
@@ -43,13 +50,40 @@ runMain(log, async () => {
     return { host, status: response.statusCode, body };
   }
 
+  function control(url: URL): unknown {
+    if (url.pathname === '/__behave') {
+      for (const key of ['status', 'failRate', 'delayMs'] as const) {
+        const value = url.searchParams.get(key);
+        if (value !== null) behaviour[key] = Number(value);
+      }
+      return behaviour;
+    }
+    return stats;
+  }
+
   const server = createServer((request, response) => {
     request.resume();
-    Promise.all(values.call.map(callUpstream)).then(
+    const url = new URL(request.url ?? '/', 'http://app');
+    if (url.pathname === '/__stats' || url.pathname === '/__behave') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(control(url)));
+      return;
+    }
+    stats.requests++;
+    stats.concurrent++;
+    stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.concurrent);
+    const host = request.headers.host ?? '';
+    stats.hosts[host] = (stats.hosts[host] ?? 0) + 1;
+    if (stats.arrivals.length < 100_000) stats.arrivals.push(Date.now());
+    response.once('close', () => stats.concurrent--);
+    const failing = behaviour.status >= 400 || Math.random() < behaviour.failRate;
+    const status = behaviour.status >= 400 ? behaviour.status : 503;
+    const work = behaviour.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, behaviour.delayMs)) : Promise.resolve();
+    work.then(() => (failing ? [] : Promise.all(values.call.map(callUpstream)))).then(
       (upstream) => {
-        const failed = upstream.some((result) => result.status < 200 || result.status >= 300);
-        response.writeHead(failed ? 502 : 200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ service, version, workload, path: request.url, upstream }));
+        const failed = failing || upstream.some((result) => result.status < 200 || result.status >= 300);
+        response.writeHead(failing ? status : failed ? 502 : 200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ service, version, workload, path: request.url, headers: request.headers, upstream }));
       },
       (error: unknown) => {
         response.writeHead(502, { 'content-type': 'application/json' });

@@ -34,6 +34,8 @@ export interface WorkloadSpec {
   readonly calls?: readonly string[];
   /** Whether to run a demo app (client-only workloads like a load generator have none). */
   readonly app?: boolean;
+  /** Extra demo-app flags, e.g. ["--fail-rate", "0.1"]. */
+  readonly appArgs?: readonly string[];
 }
 
 export interface RunningWorkload {
@@ -185,6 +187,7 @@ export class LoopbackMesh {
         '--outbound',
         formatHostPort(outbound as HostPort),
         ...(spec.calls ?? []).flatMap((host) => ['--call', host]),
+        ...(spec.appArgs ?? []),
       ]);
       appAddress = await app.listening('app');
     }

@@ -64,7 +64,10 @@ describe('balancers', () => {
       const a = before(four, { hashKey: key, tried: undefined })?.config.address;
       const b = after(five, { hashKey: key, tried: undefined })?.config.address as string;
       counts.set(b, (counts.get(b) ?? 0) + 1);
-      if (a !== b) moved++;
+      if (a !== b) {
+        moved++;
+        assert.equal(b, '10.0.0.5', 'keys move only to the new endpoint');
+      }
     }
     // Ideal 1/5 = 200 keys; allow the ring's granularity.
     assert.ok(moved > 120 && moved < 290, `${moved} of 1000 keys moved`);

@@ -3,7 +3,7 @@
 // (ready, not ejected), preferring ones a retry has not tried yet.
 import type { ConsistentHashSettings, LbPolicy } from '../../config/resources/cluster.ts';
 import type { EndpointConfig } from '../../config/resources/endpoints.ts';
-import { HashRing } from './hash-ring.ts';
+import { HashRing, pointsPerEndpoint } from './hash-ring.ts';
 
 export interface EndpointHealth {
   consecutive5xx: number;
@@ -65,7 +65,7 @@ function leastRequest(_endpoints: readonly EndpointState[], random: () => number
 
 /** Consistent hashing on a ring; requests without a key are spread at random. */
 function ringHash(endpoints: readonly EndpointState[], random: () => number, hash: ConsistentHashSettings | undefined): Picker {
-  const ring = new HashRing(endpoints, (endpoint) => `${endpoint.config.address}:${endpoint.config.port}`, hash?.ringSize ?? 1024);
+  const ring = new HashRing(endpoints, (endpoint) => `${endpoint.config.address}:${endpoint.config.port}`, pointsPerEndpoint(hash?.ringSize ?? 1024));
   const fallback = randomPick(endpoints, random);
   return (candidates, hint) => {
     if (hint.hashKey === undefined) return fallback(candidates, hint);

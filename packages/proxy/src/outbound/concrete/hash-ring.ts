@@ -1,5 +1,7 @@
-// A consistent-hash ring (Ketama-style): each endpoint owns ringSize/n points; a key belongs
-// to the first point at or after its hash. Adding one endpoint of N moves about 1/N of keys.
+// A consistent-hash ring (Ketama-style): each endpoint owns a fixed number of points; a key
+// belongs to the first point at or after its hash. Because an endpoint's points do not depend
+// on how many endpoints there are, adding one of N moves about 1/N of the keys — all of them to
+// the new endpoint — and removing one moves only its own keys.
 import { createHash } from 'node:crypto';
 
 /** 32-bit FNV-1a with MurmurHash3's finaliser: cheap per request, and similar keys land far apart. */
@@ -26,8 +28,9 @@ export class HashRing<T> {
   private readonly points: Uint32Array;
   private readonly owners: T[];
 
-  constructor(members: readonly T[], name: (member: T) => string, ringSize: number) {
-    const perMember = members.length === 0 ? 0 : Math.max(1, Math.ceil(ringSize / members.length));
+  /** `pointsPerMember` is fixed per member; see pointsPerEndpoint. */
+  constructor(members: readonly T[], name: (member: T) => string, pointsPerMember: number) {
+    const perMember = Math.max(1, pointsPerMember);
     const entries: { point: number; owner: T }[] = [];
     for (const member of members) {
       const key = name(member);
@@ -56,4 +59,12 @@ export class HashRing<T> {
     }
     return undefined;
   }
+}
+
+/**
+ * Points per endpoint for a minimum ring size: a quarter of it, so the ring reaches the minimum
+ * from four endpoints on (1024 -> 256 points each, about ±6% balance), whatever the count.
+ */
+export function pointsPerEndpoint(minimumRingSize: number): number {
+  return Math.max(16, Math.ceil(minimumRingSize / 4));
 }
