@@ -155,7 +155,7 @@ describe('identity and mTLS between sidecars', () => {
   it('a client sidecar refuses a server that presents a valid mesh certificate for another identity', async () => {
     const impostorCert = await meshCa.issue({ namespace: 'default', serviceAccount: 'impostor' });
     let requests = 0;
-    const server = createTlsServer({ key: impostorCert.keyPem, cert: impostorCert.chainPem.join('\n'), ALPNProtocols: ['http/1.1'] }, (socket) => {
+    const server = createTlsServer({ key: impostorCert.keyPem, cert: impostorCert.chainPem.join('\n'), ALPNProtocols: ['h2', 'http/1.1'] }, (socket) => {
       socket.on('data', () => {
         requests++;
         socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');

@@ -8,7 +8,9 @@ import { credentials, experimental } from '@grpc/grpc-js';
 import { logListening, type HostPort, type Logger } from '@weft/runtime';
 import { createAdminServer } from './admin/admin-server.ts';
 import { ConfigStore } from './config/config-store.ts';
-import { createProxyServer } from './http/serve.ts';
+import { createPlaintextListener } from './http/plaintext-listener.ts';
+import { createHttp1Server, type ServeOptions } from './http/serve-http1.ts';
+import { createHttp2Server } from './http/serve-http2.ts';
 import { CONTROL_PLANE_CHANNEL_OPTIONS } from './identity/certificate-client.ts';
 import { spiffeVerifier } from './identity/spiffe-verifier.ts';
 import { WorkloadIdentity, type IdentityOptions } from './identity/workload-identity.ts';
@@ -57,7 +59,8 @@ export class Proxy {
   private readonly outboundPools: UpstreamPools;
   private readonly inboundPools = new UpstreamPools();
   private readonly ads: AdsClient;
-  private readonly inboundHttp: HttpServer;
+  /** The HTTP servers behind the outbound and inbound listeners, fed connections by them. */
+  private readonly protocolServers: { close(): void }[];
   private readonly servers: Record<keyof BoundProxy, Server>;
 
   constructor(options: ProxyOptions) {
@@ -90,16 +93,20 @@ export class Proxy {
     const routes = new RouteTable(this.store, clusters.dispatch, clusters);
     const onComplete = this.metrics.record.bind(this.metrics);
     const authorizer = new Authorizer(this.store);
-    this.inboundHttp = createProxyServer({
+    const outbound: ServeOptions = { direction: 'outbound', handler: routes.handler, log, onComplete };
+    const inbound: ServeOptions = {
       direction: 'inbound',
       handler: inboundHandler({ store: this.store, pools: this.inboundPools, authorizer, appHost: options.appHost, workload: `${workload}.${namespace}` }),
       log,
       onComplete,
       securityOf,
-    });
+    };
+    const outboundServers = { http1: createHttp1Server(outbound), http2: createHttp2Server(outbound) };
+    const inboundServers = { http1: createHttp1Server(inbound), http2: createHttp2Server(inbound) };
+    this.protocolServers = [outboundServers.http1, outboundServers.http2, inboundServers.http1, inboundServers.http2];
     this.servers = {
-      outbound: createProxyServer({ direction: 'outbound', handler: routes.handler, log, onComplete }),
-      inbound: createInboundListener({ http: this.inboundHttp, identity, plaintextAllowed: () => this.plaintextAllowed(), log }),
+      outbound: createPlaintextListener(outboundServers),
+      inbound: createInboundListener({ ...inboundServers, identity, plaintextAllowed: () => this.plaintextAllowed(), log }),
       admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace }, workloadIdentity: identity }),
       stats: createStatsServer(this.metrics),
     };
@@ -130,8 +137,8 @@ export class Proxy {
   async stop(): Promise<void> {
     this.identity?.stop();
     this.ads.stop();
-    for (const server of [...Object.values(this.servers), this.inboundHttp]) server.close();
-    for (const server of [this.servers.outbound, this.inboundHttp, this.servers.admin, this.servers.stats] as HttpServer[]) server.closeIdleConnections();
+    for (const server of [...Object.values(this.servers), ...this.protocolServers]) server.close();
+    for (const server of [this.servers.admin, this.servers.stats] as HttpServer[]) server.closeIdleConnections();
     await Promise.all([this.outboundPools.close(), this.inboundPools.close()]);
   }
 }

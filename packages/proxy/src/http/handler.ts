@@ -36,6 +36,8 @@ export interface ProxyResponse {
   readonly status: number;
   readonly headers: HeaderMap;
   readonly body: Readable | null;
+  /** Trailers, read once the body has ended (gRPC puts its status there); absent when none can come. */
+  readonly trailers?: () => HeaderMap | undefined;
 }
 
 /** What the stack learned about one request, for metrics and logs. */

@@ -6,7 +6,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
 
 /**
  * Copies `headers` without hop-by-hop headers, nor those the peer listed in `Connection`.
- * `host` is dropped too: it travels as the request's authority.
+ * `host` is dropped too: it travels as the request's authority. `te: trailers` is the one TE
+ * value kept: gRPC needs it end to end, and HTTP/2 allows exactly it.
  */
 export function forwardableHeaders(headers: HeaderMap): HeaderMap {
   const connection = headers.connection;
@@ -16,6 +17,7 @@ export function forwardableHeaders(headers: HeaderMap): HeaderMap {
     if (HOP_BY_HOP.has(name) || named.includes(name)) continue;
     out[name] = headers[name];
   }
+  if (headers.te === 'trailers') out.te = 'trailers';
   return out;
 }
 

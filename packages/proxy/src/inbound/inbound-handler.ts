@@ -9,7 +9,6 @@ import type { Handler } from '../http/handler.ts';
 import type { Authorizer } from './authorization.ts';
 import { formatHostPort } from '@weft/runtime';
 import { TARGET_PORT_HEADER } from '../outbound/concrete/cluster-manager.ts';
-import { forward } from '../outbound/endpoint/forward.ts';
 import type { UpstreamPools } from '../outbound/endpoint/upstream-pools.ts';
 
 export interface InboundOptions {
@@ -53,6 +52,7 @@ export function inboundHandler(options: InboundOptions): Handler {
     delete headers[TARGET_PORT_HEADER];
     const address = formatHostPort({ host: appHost, port: listener.port });
     context.upstreamAddress = address;
-    return forward(pools.get(appHost, listener.port), address, { ...request, headers });
+    const protocol = listener.protocol === 'HTTP2' || listener.protocol === 'GRPC' ? 'h2' : 'http1';
+    return pools.get({ host: appHost, port: listener.port, protocol }).send({ ...request, headers });
   };
 }

@@ -1,30 +1,37 @@
 // The inbound port: one listener for mTLS and plaintext. The first byte tells them apart (a
-// TLS record starts with 0x16, a handshake; HTTP starts with a method name). TLS connections
-// go to a tls.Server that insists on a client certificate under the mesh roots (a bare
-// TLSSocket would not enforce that); the peer's SPIFFE identity is kept for authorization.
-// Plaintext is accepted only while some port of the workload allows it (PERMISSIVE); per-port
-// decisions are made per request (inbound-handler.ts).
+// TLS record starts with 0x16, a handshake). TLS connections go to a tls.Server that insists on
+// a client certificate under the mesh roots (a bare TLSSocket would not enforce that), and ALPN
+// picks HTTP/2 or HTTP/1.1; the peer's SPIFFE identity is kept for authorization. Plaintext is
+// accepted only while some port of the workload allows it (PERMISSIVE), HTTP/1.1 or h2c;
+// per-port decisions are made per request (inbound-handler.ts).
+import type { Server as HttpServer } from 'node:http';
+import type { Http2Server } from 'node:http2';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import type { Server as HttpServer } from 'node:http';
 import { peerIdentity } from '@weft/ca';
 import type { Logger } from '@weft/runtime';
 import { PLAINTEXT, type ConnectionSecurity } from '../http/handler.ts';
+import { dispatchPlaintext, withFirstBytes } from '../http/plaintext-listener.ts';
 import type { WorkloadIdentity } from '../identity/workload-identity.ts';
 
 const TLS_HANDSHAKE = 0x16;
-/** A caller that sends nothing is not kept waiting for ever. */
-const FIRST_BYTE_TIMEOUT_MS = 10_000;
 
-const security = new WeakMap<Socket, ConnectionSecurity>();
+/**
+ * Kept on the socket itself rather than in a WeakMap: an HTTP/2 session exposes its socket
+ * through a Proxy, which forwards property reads but is not the same object.
+ */
+const SECURITY = Symbol('weft.connectionSecurity');
+
+type SecuredSocket = Socket & { [SECURITY]?: ConnectionSecurity };
 
 /** How the connection a request arrived on was secured. */
 export function securityOf(socket: Socket): ConnectionSecurity {
-  return security.get(socket) ?? PLAINTEXT;
+  return (socket as SecuredSocket)[SECURITY] ?? PLAINTEXT;
 }
 
 export interface InboundListenerOptions {
-  readonly http: HttpServer;
+  readonly http1: HttpServer;
+  readonly http2: Http2Server;
   readonly identity: WorkloadIdentity | undefined;
   /** Whether plaintext connections may be accepted at all now. */
   readonly plaintextAllowed: () => boolean;
@@ -32,24 +39,20 @@ export interface InboundListenerOptions {
 }
 
 export function createInboundListener(options: InboundListenerOptions): Server {
-  const { http, identity, log } = options;
-  const tls = createTlsServer({ requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['http/1.1'], minVersion: 'TLSv1.2' });
+  const { http1, http2, identity, log } = options;
+  const tls = createTlsServer({ requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2', 'http/1.1'], minVersion: 'TLSv1.2' });
   // Renewals and trust bundle changes apply to the next handshake; open connections stay.
   identity?.onChange(() => tls.setSecureContext(identity.secureContextOptions()));
   tls.on('secureConnection', (socket: TLSSocket) => {
-    security.set(socket, { mtls: true, peer: peerIdentity(socket.getPeerCertificate()) });
-    http.emit('connection', socket);
+    (socket as SecuredSocket)[SECURITY] = { mtls: true, peer: peerIdentity(socket.getPeerCertificate()) };
+    if (socket.alpnProtocol === 'h2') http2.emit('connection', socket);
+    else http1.emit('connection', socket);
   });
   tls.on('tlsClientError', (error, socket) => {
     log.debug({ error: error.message, remote: socket.remoteAddress }, 'inbound TLS handshake failed');
   });
-  return createServer({ noDelay: true }, (socket) => {
-    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
-    socket.once('error', () => socket.destroy());
-    socket.once('data', (first: Buffer) => {
-      socket.setTimeout(0);
-      socket.pause();
-      socket.unshift(first);
+  return createServer({ noDelay: true }, (socket) =>
+    withFirstBytes(socket, (first) => {
       if (first[0] === TLS_HANDSHAKE) {
         if (!identity?.spiffeId) {
           socket.destroy();
@@ -64,8 +67,7 @@ export function createInboundListener(options: InboundListenerOptions): Server {
         socket.destroy();
         return;
       }
-      http.emit('connection', socket);
-      socket.resume();
-    });
-  });
+      dispatchPlaintext(socket, first, { http1, http2 });
+    }),
+  );
 }

@@ -3,7 +3,7 @@
 // paths, IDs or client addresses.
 import { createServer, type Server } from 'node:http';
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { Completion } from '../http/serve.ts';
+import type { Completion } from '../http/exchange.ts';
 
 /** Sub-millisecond to tens of seconds. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -5,9 +5,9 @@ import type { ClusterConfig, HashKey } from '../../config/resources/cluster.ts';
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import type { ProxyRequest, ProxyResponse, RequestContext } from '../../http/handler.ts';
 import { formatHostPort } from '@weft/runtime';
-import { forward } from '../endpoint/forward.ts';
+import type { EndpointConfig } from '../../config/resources/endpoints.ts';
 import type { MtlsTarget } from '../endpoint/mtls-connector.ts';
-import type { UpstreamPools } from '../endpoint/upstream-pools.ts';
+import type { UpstreamPools, UpstreamTarget } from '../endpoint/upstream-pools.ts';
 import { createPicker, type EndpointState, type Picker } from './balancers.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { OutlierDetector } from './outlier-detector.ts';
@@ -56,9 +56,19 @@ export class UpstreamCluster {
     previous?.outlier?.stop();
   }
 
-  /** The pool key of each endpoint, so unused pools can be closed. */
+  /**
+   * How an endpoint is reached: a sidecar over multiplexed HTTP/2 (mTLS when this proxy has an
+   * identity); an application without a sidecar in the cluster's own protocol.
+   */
+  private target(config: EndpointConfig): UpstreamTarget {
+    const sidecar = config.mtls || config.viaSidecar;
+    const protocol = sidecar || this.config.protocol === 'HTTP2' || this.config.protocol === 'GRPC' ? 'h2' : 'http1';
+    return { host: config.connectHost, port: config.connectPort, protocol, mtls: config.mtls ? this.mtls : undefined, settings: this.config.limits };
+  }
+
+  /** The transport key of each endpoint, so unused transports can be closed. */
   poolKeys(): string[] {
-    return this.endpoints.map(({ config }) => this.pools.key(config.connectHost, config.connectPort, config.mtls ? this.mtls : undefined, this.config.limits));
+    return this.endpoints.map(({ config }) => this.pools.key(this.target(config)));
   }
 
   stop(): void {
@@ -111,8 +121,7 @@ export class UpstreamCluster {
     };
     try {
       const extra = config.viaSidecar ? { [TARGET_PORT_HEADER]: String(config.port) } : undefined;
-      const pool = this.pools.get(config.connectHost, config.connectPort, config.mtls ? this.mtls : undefined, this.config.limits);
-      const response = await forward(pool, address, request, extra);
+      const response = await this.pools.get(this.target(config)).send(request, extra);
       this.outlier?.record(endpoint, { status: response.status });
       if (response.body) response.body.once('close', settle);
       else settle();

@@ -1,74 +1,126 @@
-// Keep-alive connection pools (undici), one per upstream address, security (plaintext, or
-// mTLS expecting given identities) and connection settings, shared by every cluster that
-// reaches it that way. Pools that left the configuration are closed gracefully: requests in
-// flight on them finish first.
+// Connections to upstreams, shared by every cluster that reaches an address the same way: an
+// HTTP/1.1 keep-alive pool (undici) or one multiplexed HTTP/2 connection, plaintext or mTLS
+// (expecting given identities), with the cluster's connection settings. Transports that left
+// the configuration are closed gracefully: requests in flight on them finish first.
 import { Pool } from 'undici';
 import { formatHostPort } from '@weft/runtime';
+import type { HeaderMap, ProxyRequest, ProxyResponse } from '../../http/handler.ts';
 import type { WorkloadIdentity } from '../../identity/workload-identity.ts';
-import { mtlsConnector, type MtlsTarget } from './mtls-connector.ts';
+import { forward } from './forward.ts';
+import { Http2Transport } from './http2-transport.ts';
+import { mtlsConnector, mtlsSocket, type MtlsTarget } from './mtls-connector.ts';
 
-/** How connections of a pool behave (a cluster's connectionPool settings). */
+/** How connections behave (a cluster's connectionPool settings). */
 export interface PoolSettings {
   readonly connectTimeoutMs: number;
-  /** Idle keep-alive connections are closed after this long. */
+  /** Idle connections are closed after this long. */
   readonly idleTimeoutMs: number;
-  /** A connection is closed after this many requests; undefined = no limit. */
+  /** An HTTP/1.1 connection is closed after this many requests; undefined = no limit. */
   readonly maxRequestsPerConnection: number | undefined;
 }
 
 export const DEFAULT_POOL_SETTINGS: PoolSettings = { connectTimeoutMs: 5_000, idleTimeoutMs: 60_000, maxRequestsPerConnection: undefined };
 
+export type UpstreamProtocol = 'http1' | 'h2';
+
+export interface UpstreamTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: UpstreamProtocol;
+  /** mTLS, when the upstream is a sidecar and this proxy has an identity. */
+  readonly mtls?: MtlsTarget;
+  readonly settings?: PoolSettings;
+}
+
+export interface Transport {
+  send(request: ProxyRequest, extraHeaders?: HeaderMap): Promise<ProxyResponse>;
+  close(): Promise<void>;
+}
+
+class Http1Transport implements Transport {
+  private readonly pool: Pool;
+  private readonly address: string;
+
+  constructor(pool: Pool, address: string) {
+    this.pool = pool;
+    this.address = address;
+  }
+
+  send(request: ProxyRequest, extraHeaders?: HeaderMap): Promise<ProxyResponse> {
+    return forward(this.pool, this.address, request, extraHeaders);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
 export class UpstreamPools {
   private readonly identity: WorkloadIdentity | undefined;
-  private readonly pools = new Map<string, Pool>();
+  private readonly transports = new Map<string, Transport>();
 
   constructor(options: { identity?: WorkloadIdentity } = {}) {
     this.identity = options.identity;
   }
 
-  /** Names the pool `get` returns: address, identities for mTLS, connection settings. */
-  key(host: string, port: number, mtls: MtlsTarget | undefined, settings: PoolSettings = DEFAULT_POOL_SETTINGS): string {
-    const address = formatHostPort({ host, port });
-    const security = this.identity && mtls ? ` mtls ${mtls.identities.join(',')}` : '';
-    return `${address}${security} ${settings.connectTimeoutMs}/${settings.idleTimeoutMs}/${settings.maxRequestsPerConnection ?? 0}`;
+  /** Names the transport `get` returns: protocol, address, identities for mTLS, settings. */
+  key(target: UpstreamTarget): string {
+    const settings = target.settings ?? DEFAULT_POOL_SETTINGS;
+    const security = this.identity && target.mtls ? ` mtls ${target.mtls.identities.join(',')}` : '';
+    return `${target.protocol} ${formatHostPort(target)}${security} ${settings.connectTimeoutMs}/${settings.idleTimeoutMs}/${settings.maxRequestsPerConnection ?? 0}`;
   }
 
-  /** A pool to host:port; over mTLS when `mtls` is given and this proxy has an identity. */
-  get(host: string, port: number, mtls?: MtlsTarget, settings: PoolSettings = DEFAULT_POOL_SETTINGS): Pool {
-    const key = this.key(host, port, mtls, settings);
-    let pool = this.pools.get(key);
-    if (!pool) {
-      const address = formatHostPort({ host, port });
-      const identity = this.identity;
-      const secure = identity && mtls ? { connect: mtlsConnector(identity, mtls, settings.connectTimeoutMs) } : undefined;
-      pool = new Pool(secure ? `https://${address}` : `http://${address}`, {
-        ...secure,
-        pipelining: 1,
-        keepAliveTimeout: settings.idleTimeoutMs,
-        keepAliveMaxTimeout: settings.idleTimeoutMs,
-        connectTimeout: settings.connectTimeoutMs,
-        ...(settings.maxRequestsPerConnection ? { maxRequestsPerClient: settings.maxRequestsPerConnection } : {}),
-        // A route's timeout bounds a request; the pool itself waits as long as that allows.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-      this.pools.set(key, pool);
+  get(target: UpstreamTarget): Transport {
+    const key = this.key(target);
+    let transport = this.transports.get(key);
+    if (!transport) {
+      transport = this.create(target);
+      this.transports.set(key, transport);
     }
-    return pool;
+    return transport;
   }
 
-  /** Closes pools whose key is not in `keep`. */
+  private create(target: UpstreamTarget): Transport {
+    const settings = target.settings ?? DEFAULT_POOL_SETTINGS;
+    const address = formatHostPort(target);
+    const identity = this.identity;
+    const mtls = identity && target.mtls;
+    if (target.protocol === 'h2') {
+      return new Http2Transport({
+        address,
+        host: target.host,
+        port: target.port,
+        connectTimeoutMs: settings.connectTimeoutMs,
+        idleTimeoutMs: settings.idleTimeoutMs,
+        ...(identity && mtls ? { connectTls: () => mtlsSocket(identity, mtls, { host: target.host, port: target.port, alpn: 'h2' }) } : {}),
+      });
+    }
+    const pool = new Pool(mtls ? `https://${address}` : `http://${address}`, {
+      ...(identity && mtls ? { connect: mtlsConnector(identity, mtls, settings.connectTimeoutMs) } : {}),
+      pipelining: 1,
+      keepAliveTimeout: settings.idleTimeoutMs,
+      keepAliveMaxTimeout: settings.idleTimeoutMs,
+      connectTimeout: settings.connectTimeoutMs,
+      ...(settings.maxRequestsPerConnection ? { maxRequestsPerClient: settings.maxRequestsPerConnection } : {}),
+      // A route's timeout bounds a request; the pool itself waits as long as that allows.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    return new Http1Transport(pool, address);
+  }
+
+  /** Closes transports whose key is not in `keep`. */
   retain(keep: ReadonlySet<string>): void {
-    for (const [key, pool] of this.pools) {
+    for (const [key, transport] of this.transports) {
       if (keep.has(key)) continue;
-      this.pools.delete(key);
-      void pool.close();
+      this.transports.delete(key);
+      void transport.close();
     }
   }
 
   async close(): Promise<void> {
-    const pools = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.all(pools.map((pool) => pool.close()));
+    const transports = [...this.transports.values()];
+    this.transports.clear();
+    await Promise.all(transports.map((transport) => transport.close()));
   }
 }

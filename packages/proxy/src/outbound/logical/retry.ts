@@ -7,6 +7,7 @@
 import type { RetryCondition, RetryPolicyConfig } from '../../config/resources/route-policies.ts';
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import type { Layer, ProxyResponse } from '../../http/handler.ts';
+import { RefusedStreamError } from '../endpoint/upstream-errors.ts';
 import { bufferBody } from './replayable-body.ts';
 
 export const ATTEMPT_COUNT_HEADER = 'weft-attempt-count';
@@ -24,6 +25,7 @@ const GRPC_CONDITIONS: Partial<Record<string, RetryCondition>> = { '1': 'cancell
 /** The retryOn conditions an outcome satisfies. */
 function conditionsOf(outcome: Outcome, perTryTimedOut: boolean): RetryCondition[] {
   if (outcome.kind === 'error') {
+    if (outcome.error instanceof RefusedStreamError) return ['refused-stream', '5xx'];
     const kind = outcome.error instanceof ProxyError ? outcome.error.kind : undefined;
     if (kind === ProxyErrorKind.UPSTREAM_CONNECT_FAILURE) return ['connect-failure', '5xx', 'gateway-error'];
     if (kind === ProxyErrorKind.UPSTREAM_RESET) return ['reset', '5xx'];
