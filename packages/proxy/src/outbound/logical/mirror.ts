@@ -1,10 +1,11 @@
 // Traffic mirroring (Istio's mirror): a share of requests is copied to another cluster with
 // "-shadow" appended to the host. The copy is fire-and-forget — its response is drained and
-// ignored, its failures are only counted — and it never delays or fails the real request.
-// Requests whose body is too large to hold are not mirrored.
+// ignored, its failures are only counted — and it never delays or fails the real request: the
+// real request streams at once, and the copy leaves once the body has ended. Requests whose
+// body is too large to keep are not mirrored.
 import type { MirrorConfig } from '../../config/resources/route-policies.ts';
 import { newContext, type Handler, type Layer } from '../../http/handler.ts';
-import { bufferBody } from './replayable-body.ts';
+import { replayableBody } from './replayable-body.ts';
 
 /** A mirrored copy gives up after this long, so slow shadows cannot pile up copies. */
 const MIRROR_TIMEOUT_MS = 10_000;
@@ -25,19 +26,21 @@ export function shadowAuthority(authority: string): string {
 export function mirrorLayer(mirror: MirrorConfig, dispatch: Handler, stats: MirrorStats, random: () => number = Math.random): Layer {
   return (next) => async (request, context) => {
     if (!(random() * 100 < mirror.percentage)) return next(request, context);
-    const body = await bufferBody(request.body, request.headers['content-length']);
-    if (body.replayable) {
+    const body = replayableBody(request.body, request.headers['content-length']);
+    void body.settled.then(() => {
+      const copy = body.replay();
+      if (copy === undefined) {
+        stats.skipped++;
+        return;
+      }
       const copyContext = newContext('outbound');
       copyContext.clusterName = mirror.cluster;
-      const signal = AbortSignal.timeout(MIRROR_TIMEOUT_MS);
       stats.sent++;
-      dispatch({ ...request, authority: shadowAuthority(request.authority), body: body.stream(), signal }, copyContext).then(
+      dispatch({ ...request, authority: shadowAuthority(request.authority), body: copy, signal: AbortSignal.timeout(MIRROR_TIMEOUT_MS) }, copyContext).then(
         (response) => response.body?.resume(),
         () => stats.failed++,
       );
-    } else {
-      stats.skipped++;
-    }
-    return next({ ...request, body: body.stream() }, context);
+    });
+    return next({ ...request, body: body.first() }, context);
   };
 }

@@ -1,50 +1,62 @@
-// A request body that can be sent more than once (retries, mirroring) — held in memory only
-// up to a cap. A larger body streams once, as it came, and is not replayed.
-import { Readable } from 'node:stream';
+// A request body that can be sent again (retries, mirroring) while it streams: the first
+// attempt gets it as it arrives — a streaming gRPC call is not held up — and the bytes are kept
+// on the side up to a cap. Once the body has ended within the cap it can be replayed; a larger
+// (or unfinished) body cannot.
+import { PassThrough, Readable } from 'node:stream';
 
-/** Bodies up to this size are buffered so a retry or a mirror can send them again. */
+/** Bodies up to this size are kept so a retry or a mirror can send them again. */
 export const DEFAULT_BODY_BUFFER_CAP = 64 * 1024;
 
 export interface ReplayableBody {
-  /** Whether `stream()` may be called more than once. */
-  readonly replayable: boolean;
-  /** A fresh stream of the whole body, or null for a request without one. */
-  stream(): Readable | null;
+  /** The body for the first attempt (null for a request without one). Call once. */
+  first(): Readable | null;
+  /** A fresh copy of the whole body, when it has ended within the cap; undefined otherwise. */
+  replay(): Readable | null | undefined;
+  /** Resolves when the body has been read to its end (or failed, or outgrew the cap). */
+  readonly settled: Promise<void>;
 }
 
-const EMPTY: ReplayableBody = { replayable: true, stream: () => null };
+const EMPTY: ReplayableBody = { first: () => null, replay: () => null, settled: Promise.resolve() };
 
-export async function bufferBody(body: Readable | null, declaredLength: string | string[] | undefined, cap: number = DEFAULT_BODY_BUFFER_CAP): Promise<ReplayableBody> {
+export function replayableBody(body: Readable | null, declaredLength: string | string[] | undefined, cap: number = DEFAULT_BODY_BUFFER_CAP): ReplayableBody {
   if (!body) return EMPTY;
-  if (typeof declaredLength === 'string' && Number(declaredLength) > cap) return once(body);
+  const tooLarge = typeof declaredLength === 'string' && Number(declaredLength) > cap;
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    chunks.push(buffer);
-    size += buffer.length;
-    if (size > cap) {
-      // Too large after all (chunked): send what we have, then the rest, once.
-      return once(Readable.from(joinStreams(chunks, body)));
+  let kept = !tooLarge;
+  let ended = false;
+  const pass = new PassThrough();
+  let settle: () => void = () => undefined;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  body.on('data', (chunk: Buffer) => {
+    if (kept) {
+      size += chunk.length;
+      if (size > cap) {
+        kept = false;
+        chunks.length = 0;
+        settle();
+      } else {
+        chunks.push(chunk);
+      }
     }
-  }
-  const whole = Buffer.concat(chunks);
-  return { replayable: true, stream: () => Readable.from(whole.length === 0 ? [] : [whole]) };
-}
-
-function once(body: Readable): ReplayableBody {
-  let used = false;
+    if (!pass.write(chunk)) body.pause();
+  });
+  pass.on('drain', () => body.resume());
+  body.once('end', () => {
+    ended = true;
+    pass.end();
+    settle();
+  });
+  body.once('error', (error) => {
+    pass.destroy(error);
+    settle();
+  });
+  // The caller may leave the first attempt unread (it failed before reading): drain it so the
+  // source still reaches its end and can be replayed.
+  pass.once('close', () => body.resume());
   return {
-    replayable: false,
-    stream: () => {
-      if (used) throw new Error('a body larger than the buffer cap can be sent only once');
-      used = true;
-      return body;
-    },
+    first: () => pass,
+    replay: () => (kept && ended ? Readable.from(chunks.length > 0 ? [Buffer.concat(chunks)] : []) : undefined),
+    settled,
   };
-}
-
-async function* joinStreams(head: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
-  yield* head;
-  for await (const chunk of rest) yield chunk as Buffer;
 }

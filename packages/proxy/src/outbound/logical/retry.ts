@@ -1,14 +1,14 @@
 // Retries (Envoy's retry policy): an attempt whose outcome matches a retryOn condition is
 // tried again — on another endpoint when there is one — after an exponential backoff with full
 // jitter, while attempts, the cluster's retry budget and maxRetries allow. Each attempt
-// carries weft-attempt-count. A body is buffered for replay up to a cap; a larger one is sent
-// once and not retried. The last outcome goes back to the caller, flagged URX when retries
-// ran out.
+// carries weft-attempt-count. The body streams to the first attempt and is kept up to a cap;
+// a body larger than that, or not finished when the attempt failed, is not retried. The last
+// outcome goes back to the caller, flagged URX when retries ran out.
 import type { RetryCondition, RetryPolicyConfig } from '../../config/resources/route-policies.ts';
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import type { Layer, ProxyResponse } from '../../http/handler.ts';
 import { RefusedStreamError } from '../endpoint/upstream-errors.ts';
-import { bufferBody } from './replayable-body.ts';
+import { replayableBody } from './replayable-body.ts';
 
 export const ATTEMPT_COUNT_HEADER = 'weft-attempt-count';
 
@@ -62,8 +62,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export function retryLayer(policy: RetryPolicyConfig, budgets: RetryBudgets, random: () => number = Math.random): Layer {
   return (next) => async (request, context) => {
-    const body = await bufferBody(request.body, request.headers['content-length']);
-    const maxAttempts = body.replayable ? policy.attempts + 1 : 1;
+    const body = replayableBody(request.body, request.headers['content-length']);
+    let attemptBody = body.first();
     let releaseRetry: (() => void) | undefined;
     for (let attempt = 1; ; attempt++) {
       context.attempt = attempt;
@@ -72,7 +72,7 @@ export function retryLayer(policy: RetryPolicyConfig, budgets: RetryBudgets, ran
       const signal = perTry ? AbortSignal.any([request.signal, perTry.signal]) : request.signal;
       let outcome: Outcome;
       try {
-        outcome = { kind: 'response', response: await next({ ...request, body: body.stream(), signal, headers: { ...request.headers, [ATTEMPT_COUNT_HEADER]: String(attempt) } }, context) };
+        outcome = { kind: 'response', response: await next({ ...request, body: attemptBody, signal, headers: { ...request.headers, [ATTEMPT_COUNT_HEADER]: String(attempt) } }, context) };
       } catch (error) {
         outcome = { kind: 'error', error };
       } finally {
@@ -81,13 +81,15 @@ export function retryLayer(policy: RetryPolicyConfig, budgets: RetryBudgets, ran
         releaseRetry = undefined;
       }
       const again = !request.signal.aborted && retriable(policy, outcome, perTry?.signal.aborted ?? false);
-      if (again && attempt < maxAttempts) releaseRetry = budgets.startRetry(context.clusterName ?? '');
-      if (!again || attempt >= maxAttempts || !releaseRetry) {
+      const replay = again && attempt <= policy.attempts ? body.replay() : undefined;
+      if (replay !== undefined) releaseRetry = budgets.startRetry(context.clusterName ?? '');
+      if (!again || replay === undefined || !releaseRetry) {
         if (again) context.flag = 'URX';
         if (outcome.kind === 'error') throw outcome.error;
         return outcome.response;
       }
       if (outcome.kind === 'response') outcome.response.body?.resume();
+      attemptBody = replay;
       const ceiling = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (attempt - 1));
       await sleep(random() * ceiling, request.signal);
     }
