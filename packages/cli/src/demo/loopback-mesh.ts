@@ -36,6 +36,10 @@ export interface WorkloadSpec {
   readonly app?: boolean;
   /** Extra demo-app flags, e.g. ["--fail-rate", "0.1"]. */
   readonly appArgs?: readonly string[];
+  /** Another application program instead of the demo app; it gets the same flags. */
+  readonly program?: string;
+  /** The service port's protocol; default HTTP. */
+  readonly protocol?: 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP';
 }
 
 export interface RunningWorkload {
@@ -61,7 +65,7 @@ export function workloadDocument(workload: RunningWorkload, ready = true): MeshD
     spec: {
       ...(spec.service ? { service: spec.service } : {}),
       address: '127.0.0.1',
-      ports: workload.appAddress ? [{ name: 'http', port: spec.port ?? 8080, targetPort: workload.appAddress.port, protocol: 'HTTP' }] : [],
+      ports: workload.appAddress ? [{ name: (spec.protocol ?? 'HTTP').toLowerCase(), port: spec.port ?? 8080, targetPort: workload.appAddress.port, protocol: spec.protocol ?? 'HTTP' }] : [],
       serviceAccount: serviceAccountOf(spec),
       sidecar: { inbound: formatHostPort(workload.inbound) },
       ready,
@@ -177,7 +181,7 @@ export class LoopbackMesh {
     let app: ManagedProcess | undefined;
     let appAddress: HostPort | undefined;
     if (spec.app ?? true) {
-      app = this.spawn(`${spec.name}/app`, PROGRAMS.demoApp, [
+      app = this.spawn(`${spec.name}/app`, spec.program ?? PROGRAMS.demoApp, [
         '--workload',
         spec.name,
         '--service',

@@ -23,7 +23,7 @@ export interface ResponseSink {
   /** Sends status and headers; `trailers` says whether trailers will follow the body. */
   respond(status: number, headers: HeaderMap, options: { trailers: boolean; endStream: boolean }): void;
   /** Streams `body` with back-pressure, then ends with `trailers()` (when respond() announced them). */
-  stream(body: Readable, trailers: () => HeaderMap | undefined): void;
+  stream(body: Readable, trailers: () => Promise<HeaderMap | undefined>): void;
   /** A whole small body. */
   end(body: Buffer | undefined): void;
   destroy(): void;
@@ -35,6 +35,8 @@ export interface ExchangeOptions {
   readonly log: Logger;
   readonly onComplete?: (completion: Completion) => void;
 }
+
+const NO_TRAILERS = (): Promise<undefined> => Promise.resolve(undefined);
 
 /** HTTP status of a proxy error -> the gRPC status a gRPC caller understands. */
 const GRPC_STATUS_BY_HTTP: Record<number, number> = { 400: 13, 403: 7, 404: 12, 499: 1, 503: 14, 504: 4 };
@@ -70,7 +72,7 @@ export function runExchange(options: ExchangeOptions, request: ProxyRequest, con
       }
       const trailers = response.trailers !== undefined;
       sink.respond(response.status, response.headers, { trailers, endStream: !response.body && !trailers });
-      if (response.body) sink.stream(response.body, response.trailers ?? (() => undefined));
+      if (response.body) sink.stream(response.body, response.trailers ?? NO_TRAILERS);
       else sink.end(undefined);
     },
     (error: unknown) => {

@@ -36,8 +36,12 @@ export interface ProxyResponse {
   readonly status: number;
   readonly headers: HeaderMap;
   readonly body: Readable | null;
-  /** Trailers, read once the body has ended (gRPC puts its status there); absent when none can come. */
-  readonly trailers?: () => HeaderMap | undefined;
+  /**
+   * Trailers (gRPC puts its status there), resolved once the upstream has sent them or its
+   * stream has closed; absent when none can come. A promise, because an upstream's trailers
+   * may be reported a moment after its body has ended.
+   */
+  readonly trailers?: () => Promise<HeaderMap | undefined>;
 }
 
 /** What the stack learned about one request, for metrics and logs. */

@@ -13,10 +13,17 @@ export function startsHttp2(first: Buffer): boolean {
   return length >= 3 && first.subarray(0, length).equals(HTTP2_PREFACE.subarray(0, length));
 }
 
-/** Hands a plaintext connection whose first bytes are `first` (already unshifted) to the right server. */
+/**
+ * Hands a plaintext connection whose first bytes are `first` (already unshifted) to the right
+ * server. An HTTP/2 session reads the unshifted bytes itself; resuming the socket first would
+ * hand them to nobody (the session then fails with a protocol error).
+ */
 export function dispatchPlaintext(socket: Socket, first: Buffer, servers: { http1: HttpServer; http2: Http2Server }): void {
-  if (startsHttp2(first)) servers.http2.emit('connection', socket);
-  else servers.http1.emit('connection', socket);
+  if (startsHttp2(first)) {
+    servers.http2.emit('connection', socket);
+    return;
+  }
+  servers.http1.emit('connection', socket);
   socket.resume();
 }
 

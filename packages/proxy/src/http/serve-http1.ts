@@ -47,7 +47,7 @@ function http1Sink(outgoing: ServerResponse, log: Logger): ResponseSink {
       if (trailers) delete out['content-length'];
       outgoing.writeHead(status, out);
     },
-    stream(body: Readable, trailers: () => HeaderMap | undefined) {
+    stream(body: Readable, trailers: () => Promise<HeaderMap | undefined>) {
       body.once('error', (error) => {
         log.debug({ err: error }, 'upstream response cut');
         outgoing.destroy();
@@ -55,11 +55,14 @@ function http1Sink(outgoing: ServerResponse, log: Logger): ResponseSink {
       outgoing.once('close', () => {
         if (!body.readableEnded) body.destroy();
       });
+      // Ended by hand: trailers go after the last chunk, before the end.
       body.once('end', () => {
-        const last = trailers();
-        if (last && Object.keys(last).length > 0) outgoing.addTrailers(last);
+        void trailers().then((last) => {
+          if (last && Object.keys(last).length > 0) outgoing.addTrailers(last);
+          outgoing.end();
+        });
       });
-      body.pipe(outgoing);
+      body.pipe(outgoing, { end: false });
     },
     end(body) {
       outgoing.end(body);

@@ -8,7 +8,7 @@ import { newContext, PLAINTEXT, type HeaderMap, type ProxyRequest } from './hand
 import { forwardableHeaders } from './headers.ts';
 import type { ServeOptions } from './serve-http1.ts';
 
-const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_STATUS, NGHTTP2_CANCEL } = constants;
+const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_STATUS, NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM } = constants;
 
 /** Request headers without pseudo-headers and hop-by-hop ones. */
 function plainHeaders(headers: IncomingHttpHeaders): HeaderMap {
@@ -19,22 +19,31 @@ function plainHeaders(headers: IncomingHttpHeaders): HeaderMap {
 
 function http2Sink(stream: ServerHttp2Stream): ResponseSink {
   let status = 0;
-  let pendingTrailers: () => HeaderMap | undefined = () => undefined;
+  let endedWithHeaders = false;
+  let pendingTrailers: () => Promise<HeaderMap | undefined> = () => Promise.resolve(undefined);
   return {
     get headersSent() {
       return stream.headersSent;
     },
     get finished() {
-      return stream.endAfterHeaders || (stream.writableFinished && !stream.destroyed) || stream.rstCode === 0;
+      // Read when the stream closes: a clean close means the whole response went out.
+      return stream.rstCode === constants.NGHTTP2_NO_ERROR;
     },
     get status() {
       return status;
     },
     respond(code, headers, { trailers, endStream }) {
       status = code;
+      endedWithHeaders = endStream;
       if (stream.destroyed) return;
       stream.respond({ ...forwardableHeaders(headers), [HTTP2_HEADER_STATUS]: code }, { endStream, waitForTrailers: trailers });
-      if (trailers) stream.once('wantTrailers', () => stream.sendTrailers(forwardableHeaders(pendingTrailers() ?? {})));
+      if (trailers) {
+        stream.once('wantTrailers', () => {
+          void pendingTrailers().then((last) => {
+            if (!stream.destroyed) stream.sendTrailers(forwardableHeaders(last ?? {}));
+          });
+        });
+      }
     },
     stream(body: Readable, trailers) {
       pendingTrailers = trailers;
@@ -45,7 +54,8 @@ function http2Sink(stream: ServerHttp2Stream): ResponseSink {
       body.pipe(stream);
     },
     end(body) {
-      if (!stream.destroyed && !stream.writableEnded) stream.end(body);
+      // After a response sent with endStream there is nothing left to end.
+      if (!stream.destroyed && !stream.writableEnded && !endedWithHeaders) stream.end(body);
     },
     destroy() {
       stream.close(NGHTTP2_CANCEL);
@@ -58,7 +68,7 @@ function http2Sink(stream: ServerHttp2Stream): ResponseSink {
 
 export function createHttp2Server(options: ServeOptions): Http2Server {
   const server = createServer({ settings: { enablePush: false } });
-  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
     const callerGone = new AbortController();
     const socket = stream.session?.socket;
     const request: ProxyRequest = {
@@ -67,7 +77,7 @@ export function createHttp2Server(options: ServeOptions): Http2Server {
       authority: String(headers[HTTP2_HEADER_AUTHORITY] ?? headers.host ?? '').toLowerCase(),
       headers: plainHeaders(headers),
       // HTTP/2 says when a request has no body: the stream ends with the headers.
-      body: stream.readableEnded || stream.endAfterHeaders ? null : stream,
+      body: flags & NGHTTP2_FLAG_END_STREAM ? null : stream,
       signal: callerGone.signal,
       security: (socket && options.securityOf?.(socket)) ?? PLAINTEXT,
       remoteAddress: socket?.remoteAddress ?? '',

@@ -14,8 +14,10 @@ export async function forward(pool: Pool, address: string, request: ProxyRequest
       body: request.body,
       signal: request.signal,
     });
-    const trailers = response.trailers;
-    return { status: response.statusCode, headers: forwardableHeaders(response.headers), body: response.body, trailers: () => (Object.keys(trailers).length > 0 ? (trailers) : undefined) };
+    // undici fills `trailers` in place as the chunked body ends.
+    const trailers = response.trailers as HeaderMap;
+    const ended = new Promise<HeaderMap | undefined>((resolve) => response.body.once('close', () => resolve(Object.keys(trailers).length > 0 ? trailers : undefined)));
+    return { status: response.statusCode, headers: forwardableHeaders(response.headers), body: response.body, trailers: () => ended };
   } catch (error) {
     throw upstreamError(error, request.signal, address);
   }

@@ -78,16 +78,24 @@ export class Http2Transport {
         reject(upstreamError(error, request.signal, address));
         return;
       }
-      let trailers: HeaderMap | undefined;
-      stream.once('trailers', (headers: IncomingHttpHeaders) => (trailers = responseHeaders(headers)));
-      stream.once('response', (headers: IncomingHttpHeaders) => {
+      // Settles on the trailers, or on close without them: Node may report trailers a tick after the body ended.
+      const trailers = new Promise<HeaderMap | undefined>((settle) => {
+        stream.once('trailers', (headers: IncomingHttpHeaders) => settle(responseHeaders(headers)));
+        stream.once('close', () => settle(undefined));
+      });
+      stream.once('response', (headers: IncomingHttpHeaders, flags: number) => {
         stream.off('error', onError);
         stream.on('error', () => undefined);
         const status = Number(headers[HTTP2_HEADER_STATUS]);
-        // A response that ends with its headers (gRPC "trailers-only") has no body to stream.
-        const body = stream.endAfterHeaders ? null : stream;
-        if (!body) stream.resume();
-        resolve({ status, headers: responseHeaders(headers), body, trailers: () => trailers });
+        // A response that ends with its headers (gRPC "trailers-only") has neither body nor
+        // trailers: passed on as it came, it keeps its status in the headers.
+        // (`stream.endAfterHeaders` is not yet set when 'response' fires; the frame's flags are.)
+        if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
+          stream.resume();
+          resolve({ status, headers: responseHeaders(headers), body: null });
+          return;
+        }
+        resolve({ status, headers: responseHeaders(headers), body: stream, trailers: () => trailers });
       });
       const onError = (error: Error): void => reject(upstreamError(error, request.signal, address));
       stream.once('error', onError);

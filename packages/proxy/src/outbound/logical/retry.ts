@@ -12,6 +12,9 @@ import { replayableBody } from './replayable-body.ts';
 
 export const ATTEMPT_COUNT_HEADER = 'weft-attempt-count';
 
+/** How long a retry waits, after its backoff, for a body still arriving. */
+const BODY_GRACE_MS = 100;
+
 /** The retry budget of the cluster a request was sent to. */
 export interface RetryBudgets {
   /** A release function when a retry may start now; undefined when the budget is spent. */
@@ -81,17 +84,23 @@ export function retryLayer(policy: RetryPolicyConfig, budgets: RetryBudgets, ran
         releaseRetry = undefined;
       }
       const again = !request.signal.aborted && retriable(policy, outcome, perTry?.signal.aborted ?? false);
-      const replay = again && attempt <= policy.attempts ? body.replay() : undefined;
-      if (replay !== undefined) releaseRetry = budgets.startRetry(context.clusterName ?? '');
-      if (!again || replay === undefined || !releaseRetry) {
-        if (again) context.flag = 'URX';
-        if (outcome.kind === 'error') throw outcome.error;
-        return outcome.response;
+      if (again && attempt <= policy.attempts) {
+        await sleep(random() * Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (attempt - 1)), request.signal);
+        // An upstream can answer before the caller has finished sending: give the body a moment.
+        if (body.replay() === undefined) await Promise.race([body.settled, sleep(BODY_GRACE_MS, request.signal)]);
+        const replay = request.signal.aborted ? undefined : body.replay();
+        const release = replay === undefined ? undefined : budgets.startRetry(context.clusterName ?? '');
+        if (replay !== undefined && release) {
+          releaseRetry = release;
+          // The failed answer is dropped only now: when no retry follows, the caller gets it whole.
+          if (outcome.kind === 'response') outcome.response.body?.resume();
+          attemptBody = replay;
+          continue;
+        }
       }
-      if (outcome.kind === 'response') outcome.response.body?.resume();
-      attemptBody = replay;
-      const ceiling = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (attempt - 1));
-      await sleep(random() * ceiling, request.signal);
+      if (again) context.flag = 'URX';
+      if (outcome.kind === 'error') throw outcome.error;
+      return outcome.response;
     }
   };
 }
