@@ -78,11 +78,10 @@ export function retryLayer(policy: RetryPolicyConfig, budgets: RetryBudgets, ran
         outcome = { kind: 'response', response: await next({ ...request, body: attemptBody, signal, headers: { ...request.headers, [ATTEMPT_COUNT_HEADER]: String(attempt) } }, context) };
       } catch (error) {
         outcome = { kind: 'error', error };
-      } finally {
-        clearTimeout(timer);
-        releaseRetry?.();
-        releaseRetry = undefined;
       }
+      clearTimeout(timer);
+      releaseRetry?.();
+      releaseRetry = undefined;
       const again = !request.signal.aborted && retriable(policy, outcome, perTry?.signal.aborted ?? false);
       if (again && attempt <= policy.attempts) {
         await sleep(random() * Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (attempt - 1)), request.signal);
