@@ -81,7 +81,6 @@ export function retryLayer(policy: RetryPolicyConfig, budgets: RetryBudgets, ran
       }
       clearTimeout(timer);
       releaseRetry?.();
-      releaseRetry = undefined;
       const again = !request.signal.aborted && retriable(policy, outcome, perTry?.signal.aborted ?? false);
       if (again && attempt <= policy.attempts) {
         await sleep(random() * Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (attempt - 1)), request.signal);
