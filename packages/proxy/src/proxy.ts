@@ -15,12 +15,15 @@ import { CONTROL_PLANE_CHANNEL_OPTIONS } from './identity/certificate-client.ts'
 import { spiffeVerifier } from './identity/spiffe-verifier.ts';
 import { WorkloadIdentity, type IdentityOptions } from './identity/workload-identity.ts';
 import { Authorizer } from './inbound/authorization.ts';
+import { InboundAdmission } from './inbound/inbound-admission.ts';
 import { inboundHandler } from './inbound/inbound-handler.ts';
+import { attachInboundUpgrade, serveTcpTunnel } from './inbound/inbound-tunnels.ts';
 import { createInboundListener, securityOf } from './inbound/inbound-listener.ts';
 import { createStatsServer, ProxyMetrics } from './metrics/proxy-metrics.ts';
 import { ClusterManager } from './outbound/concrete/cluster-manager.ts';
 import { UpstreamPools } from './outbound/endpoint/upstream-pools.ts';
 import { RouteTable } from './outbound/logical/route-table.ts';
+import { attachOutboundTunnels } from './outbound/tunnels.ts';
 import { AdsClient } from './xds/ads-client.ts';
 
 export const PROXY_VERSION = '0.1.0';
@@ -92,21 +95,24 @@ export class Proxy {
     const clusters = new ClusterManager(this.store, this.outboundPools);
     const routes = new RouteTable(this.store, clusters.dispatch, clusters);
     const onComplete = this.metrics.record.bind(this.metrics);
-    const authorizer = new Authorizer(this.store);
+    const admission = new InboundAdmission(this.store, new Authorizer(this.store), `${workload}.${namespace}`);
     const outbound: ServeOptions = { direction: 'outbound', handler: routes.handler, log, onComplete };
     const inbound: ServeOptions = {
       direction: 'inbound',
-      handler: inboundHandler({ store: this.store, pools: this.inboundPools, authorizer, appHost: options.appHost, workload: `${workload}.${namespace}` }),
+      handler: inboundHandler({ admission, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}` }),
       log,
       onComplete,
       securityOf,
     };
     const outboundServers = { http1: createHttp1Server(outbound), http2: createHttp2Server(outbound) };
     const inboundServers = { http1: createHttp1Server(inbound), http2: createHttp2Server(inbound) };
+    attachOutboundTunnels(outboundServers.http1, { routes, clusters, log, onComplete: (context, status, flag) => onComplete({ context, status, flag, durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 }) });
+    const tunnels = { admission, appHost: options.appHost, log, securityOf };
+    attachInboundUpgrade(inboundServers.http1, tunnels);
     this.protocolServers = [outboundServers.http1, outboundServers.http2, inboundServers.http1, inboundServers.http2];
     this.servers = {
       outbound: createPlaintextListener(outboundServers),
-      inbound: createInboundListener({ ...inboundServers, identity, plaintextAllowed: () => this.plaintextAllowed(), log }),
+      inbound: createInboundListener({ ...inboundServers, tcp: (socket, security) => serveTcpTunnel(socket, security, tunnels), identity, plaintextAllowed: () => this.plaintextAllowed(), log }),
       admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace }, workloadIdentity: identity }),
       stats: createStatsServer(this.metrics),
     };

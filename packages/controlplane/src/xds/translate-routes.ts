@@ -74,7 +74,8 @@ function ruleAction(rule: ResolvedRouteRule): Omit<RouteProperties, 'name' | 'ma
 
 function routesFor(model: MeshModel, service: Service, port: ServicePort): RouteProperties[] {
   const trafficRoute = model.trafficRoutes.get(service.hostname);
-  if (!trafficRoute) {
+  // HTTP rules do not apply to opaque TCP: its one route only says which cluster serves the port.
+  if (!trafficRoute || port.protocol === 'TCP') {
     return [{ name: 'default', match: {}, clusters: [{ cluster: clusterName(service.hostname, port.port, undefined), weight: 100 }] }];
   }
   return trafficRoute.rules.flatMap((rule, index) => {
@@ -95,7 +96,6 @@ export function routes(model: MeshModel, namespace: string): ResourceSet {
   const set = new ResourceSetBuilder(ResourceType.route);
   for (const service of model.services.values()) {
     for (const port of service.ports) {
-      if (port.protocol === 'TCP') continue;
       const name = `${service.hostname}:${port.port}`;
       set.add(name, { name, service: service.hostname, port: port.port, domains: domains(service, namespace), routes: routesFor(model, service, port) });
     }

@@ -1,9 +1,9 @@
 // The inbound port: one listener for mTLS and plaintext. The first byte tells them apart (a
 // TLS record starts with 0x16, a handshake). TLS connections go to a tls.Server that insists on
 // a client certificate under the mesh roots (a bare TLSSocket would not enforce that), and ALPN
-// picks HTTP/2 or HTTP/1.1; the peer's SPIFFE identity is kept for authorization. Plaintext is
-// accepted only while some port of the workload allows it (PERMISSIVE), HTTP/1.1 or h2c;
-// per-port decisions are made per request (inbound-handler.ts).
+// picks HTTP/2, HTTP/1.1 or opaque TCP; the peer's SPIFFE identity is kept for authorization.
+// Plaintext is accepted only while some port of the workload allows it (PERMISSIVE): HTTP/1.1,
+// h2c, or a WEFT-TCP line; per-port decisions are made per request (inbound-admission.ts).
 import type { Server as HttpServer } from 'node:http';
 import type { Http2Server } from 'node:http2';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -12,6 +12,7 @@ import { peerIdentity } from '@weft/ca';
 import type { Logger } from '@weft/runtime';
 import { PLAINTEXT, type ConnectionSecurity } from '../http/handler.ts';
 import { dispatchPlaintext, withFirstBytes } from '../http/plaintext-listener.ts';
+import { startsTcpPreface } from '../http/tcp-preface.ts';
 import type { WorkloadIdentity } from '../identity/workload-identity.ts';
 
 const TLS_HANDSHAKE = 0x16;
@@ -32,6 +33,8 @@ export function securityOf(socket: Socket): ConnectionSecurity {
 export interface InboundListenerOptions {
   readonly http1: HttpServer;
   readonly http2: Http2Server;
+  /** Opaque TCP: ALPN weft-tcp over mTLS, or a plaintext WEFT-TCP line. */
+  readonly tcp: (socket: Socket, security: ConnectionSecurity) => void;
   readonly identity: WorkloadIdentity | undefined;
   /** Whether plaintext connections may be accepted at all now. */
   readonly plaintextAllowed: () => boolean;
@@ -39,13 +42,15 @@ export interface InboundListenerOptions {
 }
 
 export function createInboundListener(options: InboundListenerOptions): Server {
-  const { http1, http2, identity, log } = options;
-  const tls = createTlsServer({ requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2', 'http/1.1'], minVersion: 'TLSv1.2' });
+  const { http1, http2, tcp, identity, log } = options;
+  const tls = createTlsServer({ requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2', 'http/1.1', 'weft-tcp'], minVersion: 'TLSv1.2' });
   // Renewals and trust bundle changes apply to the next handshake; open connections stay.
   identity?.onChange(() => tls.setSecureContext(identity.secureContextOptions()));
   tls.on('secureConnection', (socket: TLSSocket) => {
-    (socket as SecuredSocket)[SECURITY] = { mtls: true, peer: peerIdentity(socket.getPeerCertificate()) };
+    const secured: ConnectionSecurity = { mtls: true, peer: peerIdentity(socket.getPeerCertificate()) };
+    (socket as SecuredSocket)[SECURITY] = secured;
     if (socket.alpnProtocol === 'h2') http2.emit('connection', socket);
+    else if (socket.alpnProtocol === 'weft-tcp') tcp(socket, secured);
     else http1.emit('connection', socket);
   });
   tls.on('tlsClientError', (error, socket) => {
@@ -67,7 +72,8 @@ export function createInboundListener(options: InboundListenerOptions): Server {
         socket.destroy();
         return;
       }
-      dispatchPlaintext(socket, first, { http1, http2 });
+      if (startsTcpPreface(first)) tcp(socket, PLAINTEXT);
+      else dispatchPlaintext(socket, first, { http1, http2 });
     }),
   );
 }

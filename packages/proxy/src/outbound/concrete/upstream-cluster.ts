@@ -4,7 +4,9 @@
 import type { ClusterConfig, HashKey } from '../../config/resources/cluster.ts';
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import type { ProxyRequest, ProxyResponse, RequestContext } from '../../http/handler.ts';
+import type { Socket } from 'node:net';
 import { formatHostPort } from '@weft/runtime';
+import { upstreamError } from '../endpoint/upstream-errors.ts';
 import type { EndpointConfig } from '../../config/resources/endpoints.ts';
 import type { MtlsTarget } from '../endpoint/mtls-connector.ts';
 import type { UpstreamPools, UpstreamTarget } from '../endpoint/upstream-pools.ts';
@@ -98,18 +100,53 @@ export class UpstreamCluster {
     };
   }
 
-  async handle(request: ProxyRequest, context: RequestContext): Promise<ProxyResponse> {
-    const release = await this.breaker.admit(this.config.name, request.signal);
+  /**
+   * A raw connection to one endpoint, for a tunnel: an upgraded HTTP/1.1 connection (ALPN
+   * http/1.1) or opaque TCP (ALPN weft-tcp, the peer sidecar then reads the port from a first
+   * line). Counts as a request in flight until `done`.
+   */
+  async openTunnel(request: ProxyRequest, context: RequestContext, alpn: 'http/1.1' | 'weft-tcp'): Promise<{ socket: Socket; endpoint: EndpointConfig; done: () => void }> {
+    const endpoint = this.pick(request, context);
+    const { config } = endpoint;
+    context.upstreamAddress = formatHostPort({ host: config.connectHost, port: config.connectPort });
+    context.destinationWorkload = config.workload;
+    endpoint.active++;
+    let settled = false;
+    const done = (): void => {
+      if (settled) return;
+      settled = true;
+      endpoint.active--;
+    };
+    try {
+      const socket = await this.pools.openSocket({ host: config.connectHost, port: config.connectPort, mtls: config.mtls ? this.mtls : undefined, settings: this.config.limits }, alpn);
+      return { socket, endpoint: config, done };
+    } catch (error) {
+      done();
+      this.outlier?.record(endpoint, { status: undefined });
+      throw upstreamError(error, request.signal, context.upstreamAddress);
+    }
+  }
+
+  private pick(request: ProxyRequest, context: RequestContext): EndpointState {
     const ready = this.endpoints.filter((endpoint) => endpoint.config.ready);
     const candidates = this.outlier ? this.outlier.usable(ready) : ready;
     const hashKey = this.config.consistentHash && hashKeyOf(this.config.consistentHash.key, request);
     const endpoint = this.picker(candidates, { hashKey, tried: context.tried as Set<EndpointState> | undefined });
-    if (!endpoint) {
-      release();
-      throw new ProxyError(ProxyErrorKind.NO_HEALTHY_UPSTREAM, `no healthy endpoint in ${this.config.name}`);
-    }
+    if (!endpoint) throw new ProxyError(ProxyErrorKind.NO_HEALTHY_UPSTREAM, `no healthy endpoint in ${this.config.name}`);
     context.tried ??= new Set();
     context.tried.add(endpoint);
+    return endpoint;
+  }
+
+  async handle(request: ProxyRequest, context: RequestContext): Promise<ProxyResponse> {
+    const release = await this.breaker.admit(this.config.name, request.signal);
+    let endpoint: EndpointState;
+    try {
+      endpoint = this.pick(request, context);
+    } catch (error) {
+      release();
+      throw error;
+    }
     const { config } = endpoint;
     const address = formatHostPort({ host: config.connectHost, port: config.connectPort });
     context.upstreamAddress = address;

@@ -2,6 +2,7 @@
 // HTTP/1.1 keep-alive pool (undici) or one multiplexed HTTP/2 connection, plaintext or mTLS
 // (expecting given identities), with the cluster's connection settings. Transports that left
 // the configuration are closed gracefully: requests in flight on them finish first.
+import { connect as netConnect, type Socket } from 'node:net';
 import { Pool } from 'undici';
 import { formatHostPort } from '@weft/runtime';
 import type { HeaderMap, ProxyRequest, ProxyResponse } from '../../http/handler.ts';
@@ -107,6 +108,28 @@ export class UpstreamPools {
       bodyTimeout: 0,
     });
     return new Http1Transport(pool, address);
+  }
+
+  /**
+   * A raw connection for a tunnel (Upgrade or CONNECT): mTLS with ALPN `alpn` to a sidecar when
+   * this proxy has an identity, else plain TCP. Resolves once it is established.
+   */
+  openSocket(target: Omit<UpstreamTarget, 'protocol'>, alpn: string): Promise<Socket> {
+    const timeoutMs = (target.settings ?? DEFAULT_POOL_SETTINGS).connectTimeoutMs;
+    const identity = this.identity;
+    const socket: Socket = identity && target.mtls ? mtlsSocket(identity, target.mtls, { host: target.host, port: target.port, alpn }) : netConnect({ host: target.host, port: target.port, noDelay: true });
+    const ready = identity && target.mtls ? 'secureConnect' : 'connect';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`connect to ${formatHostPort(target)} timed out after ${timeoutMs}ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.once(ready, () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+    });
   }
 
   /** Closes transports whose key is not in `keep`. */

@@ -3,18 +3,20 @@
 import type { ConfigStore } from '../../config/config-store.ts';
 import type { RouteConfig, VirtualHostConfig } from '../../config/resources/route.ts';
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
-import { compose, type Handler, type Layer } from '../../http/handler.ts';
+import { compose, type Handler, type Layer, type ProxyRequest, type RequestContext } from '../../http/handler.ts';
 import { parseAuthority } from '../../http/headers.ts';
 import { faultLayer } from './fault.ts';
 import { headerEditsLayer } from './header-edits.ts';
 import { mirrorLayer, type MirrorStats } from './mirror.ts';
 import { retryLayer, type RetryBudgets } from './retry.ts';
 import { timeoutLayer } from './timeout.ts';
-import { weightedSplit } from './weighted-split.ts';
+import { clusterChooser, weightedSplit } from './weighted-split.ts';
 
 interface CompiledRoute {
   readonly config: RouteConfig;
   readonly handler: Handler;
+  /** For tunnels (Upgrade, CONNECT), which bypass the HTTP layers: a cluster by weight. */
+  readonly chooseCluster: () => string;
 }
 
 interface CompiledVirtualHost {
@@ -41,13 +43,16 @@ export class RouteTable {
     });
   }
 
-  handler: Handler = (request, context) => {
-    if (!this.store.complete) return Promise.reject(new ProxyError(ProxyErrorKind.NO_CONFIG, 'no configuration received from the control plane yet'));
+  handler: Handler = async (request, context) => this.resolve(request, context).handler(request, context);
+
+  /** The route a request takes; throws NCFG, DPE or NR. Records service and route in `context`. */
+  resolve(request: Pick<ProxyRequest, 'authority' | 'method' | 'path' | 'headers'>, context: RequestContext): CompiledRoute {
+    if (!this.store.complete) throw new ProxyError(ProxyErrorKind.NO_CONFIG, 'no configuration received from the control plane yet');
     const authority = parseAuthority(request.authority);
-    if (!authority) return Promise.reject(new ProxyError(ProxyErrorKind.BAD_REQUEST, `invalid Host "${request.authority}"`));
+    if (!authority) throw new ProxyError(ProxyErrorKind.BAD_REQUEST, `invalid Host "${request.authority}"`);
     const port = authority.port ?? DEFAULT_HTTP_PORT;
     const virtualHost = this.byAuthority.get(`${authority.host}:${port}`);
-    if (!virtualHost) return Promise.reject(new ProxyError(ProxyErrorKind.NO_ROUTE, `no service ${authority.host} on port ${port} in this mesh`));
+    if (!virtualHost) throw new ProxyError(ProxyErrorKind.NO_ROUTE, `no service ${authority.host} on port ${port} in this mesh`);
     context.destinationService = virtualHost.config.service;
     const query = request.path.indexOf('?');
     const facts = {
@@ -57,10 +62,10 @@ export class RouteTable {
       headers: request.headers,
     };
     const route = virtualHost.routes.find((candidate) => candidate.config.matches(facts));
-    if (!route) return Promise.reject(new ProxyError(ProxyErrorKind.NO_ROUTE, `no route of ${virtualHost.config.name} matches ${request.method} ${facts.path}`));
+    if (!route) throw new ProxyError(ProxyErrorKind.NO_ROUTE, `no route of ${virtualHost.config.name} matches ${request.method} ${facts.path}`);
     context.routeName = route.config.name;
-    return route.handler(request, context);
-  };
+    return route;
+  }
 
   /** header edits -> timeout -> fault -> mirror -> split -> retries -> cluster, each only when configured. */
   private compile(route: RouteConfig): CompiledRoute {
@@ -70,7 +75,7 @@ export class RouteTable {
     if (route.fault) layers.push(faultLayer(route.fault));
     if (route.mirror) layers.push(mirrorLayer(route.mirror, this.dispatch, this.mirrorStats));
     const toCluster = route.retries ? retryLayer(route.retries, this.budgets)(this.dispatch) : this.dispatch;
-    return { config: route, handler: compose(...layers)(weightedSplit(route.clusters, toCluster)) };
+    return { config: route, handler: compose(...layers)(weightedSplit(route.clusters, toCluster)), chooseCluster: clusterChooser(route.clusters) };
   }
 
   private rebuild(): void {

@@ -2,21 +2,27 @@
 import type { WeightedClusterConfig } from '../../config/resources/route.ts';
 import type { Handler } from '../../http/handler.ts';
 
-export function weightedSplit(clusters: readonly WeightedClusterConfig[], dispatch: Handler, random: () => number = Math.random): Handler {
+/** A function choosing one cluster name by weight. */
+export function clusterChooser(clusters: readonly WeightedClusterConfig[], random: () => number = Math.random): () => string {
   if (clusters.length === 1) {
     const only = (clusters[0] as WeightedClusterConfig).cluster;
-    return (request, context) => {
-      context.clusterName = only;
-      return dispatch(request, context);
-    };
+    return () => only;
   }
   const cumulative: number[] = [];
   let total = 0;
   for (const { weight } of clusters) cumulative.push((total += weight));
-  return (request, context) => {
+  const last = clusters[clusters.length - 1] as WeightedClusterConfig;
+  return () => {
     const roll = random() * total;
     const index = cumulative.findIndex((upTo) => roll < upTo);
-    context.clusterName = (clusters[index] ?? clusters[clusters.length - 1])?.cluster;
+    return (clusters[index] ?? last).cluster;
+  };
+}
+
+export function weightedSplit(clusters: readonly WeightedClusterConfig[], dispatch: Handler, random: () => number = Math.random): Handler {
+  const choose = clusterChooser(clusters, random);
+  return (request, context) => {
+    context.clusterName = choose();
     return dispatch(request, context);
   };
 }

@@ -1,0 +1,104 @@
+// Tunnels through two sidecars (mTLS between them): a WebSocket echo reached by an HTTP/1.1
+// Upgrade, and a TCP echo service reached by HTTP CONNECT to its service name and port.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { LoopbackMesh } from '@weft/cli';
+import type { HostPort } from '@weft/runtime';
+import { httpGet, pollUntil, temporaryDirectory } from './helpers.ts';
+import { readTextFrame, textFrame } from './websocket-frames.ts';
+
+const ECHO = join(dirname(fileURLToPath(import.meta.url)), 'echo-server.ts');
+
+/** Reads from `socket` (after `initial`) until `complete` holds; the socket stays open. */
+function readUntil(socket: Socket, initial: Buffer, complete: (bytes: Buffer) => boolean): Promise<Buffer> {
+  if (complete(initial)) return Promise.resolve(initial);
+  return new Promise((resolve, reject) => {
+    let bytes = initial;
+    const onData = (chunk: Buffer): void => {
+      bytes = Buffer.concat([bytes, chunk]);
+      if (!complete(bytes)) return;
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.pause();
+      resolve(bytes);
+    };
+    const onClose = (): void => reject(new Error(`connection closed after ${bytes.length} bytes: ${bytes.subarray(0, 200).toString()}`));
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    socket.resume();
+  });
+}
+
+/** Sends `head` on a new connection and resolves with the socket once a full response head arrived. */
+async function openWithHead(address: HostPort, head: string): Promise<{ socket: Socket; status: number; rest: Buffer }> {
+  const socket = connect(address.port, address.host);
+  await once(socket, 'connect');
+  socket.write(head);
+  const received = await readUntil(socket, Buffer.alloc(0), (bytes) => bytes.includes('\r\n\r\n'));
+  const end = received.indexOf('\r\n\r\n');
+  return { socket, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(received.toString('latin1'))?.[1]), rest: received.subarray(end + 4) };
+}
+
+describe('tunnels through two sidecars', () => {
+  let mesh: LoopbackMesh;
+  let removeDir: () => Promise<void>;
+
+  before(async () => {
+    const dir = await temporaryDirectory('tunnels');
+    removeDir = dir.remove;
+    mesh = new LoopbackMesh({ dir: dir.path });
+    await mesh.startControlPlane();
+    await mesh.addWorkload({ name: 'caller', app: false });
+    await mesh.addWorkload({ name: 'ws-1', service: 'wsecho', program: ECHO, appArgs: ['--mode', 'websocket'] });
+    await mesh.addWorkload({ name: 'tcp-1', service: 'tcpecho', port: 9000, protocol: 'TCP', program: ECHO, appArgs: ['--mode', 'tcp'] });
+    await mesh.writeMeshFile(mesh.documents());
+    await pollUntil('routes for both services', 15_000, async () => {
+      const dump = (await httpGet(mesh.workload('caller').admin, '/config_dump')).text;
+      return dump.includes('tcpecho.default.svc.cluster.local:9000') && dump.includes('ws-1.default') ? true : undefined;
+    });
+  });
+
+  after(async () => {
+    await mesh?.stop();
+    await removeDir?.();
+  });
+
+  it('carries a WebSocket: upgrade through both sidecars, frames both ways', async () => {
+    const key = randomBytes(16).toString('base64');
+    const { socket, status, rest } = await openWithHead(
+      mesh.workload('caller').outbound,
+      `GET /chat HTTP/1.1\r\nhost: wsecho:8080\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: ${key}\r\nsec-websocket-version: 13\r\n\r\n`,
+    );
+    assert.equal(status, 101);
+    let pending = rest;
+    for (const text of ['hello', 'through', 'the mesh']) {
+      socket.write(textFrame(text, true));
+      pending = await readUntil(socket, pending, (bytes) => readTextFrame(bytes) !== undefined);
+      const frame = readTextFrame(pending);
+      assert.equal(frame?.text, `ws-1: ${text}`);
+      pending = frame?.rest ?? Buffer.alloc(0);
+    }
+    socket.destroy();
+  });
+
+  it('carries opaque TCP: CONNECT tcpecho:9000, then bytes echo back unchanged', async () => {
+    const { socket, status, rest } = await openWithHead(mesh.workload('caller').outbound, 'CONNECT tcpecho:9000 HTTP/1.1\r\nhost: tcpecho:9000\r\n\r\n');
+    assert.equal(status, 200);
+    const payload = randomBytes(200_000);
+    socket.write(payload);
+    const echoed = await readUntil(socket, rest, (bytes) => bytes.length >= payload.length);
+    assert.ok(echoed.subarray(0, payload.length).equals(payload), 'the same 200 kB came back');
+    socket.destroy();
+  });
+
+  it('answers a CONNECT to an unknown service with 404 NR', async () => {
+    const { socket, status } = await openWithHead(mesh.workload('caller').outbound, 'CONNECT nowhere:9000 HTTP/1.1\r\nhost: nowhere:9000\r\n\r\n');
+    assert.equal(status, 404);
+    socket.destroy();
+  });
+});

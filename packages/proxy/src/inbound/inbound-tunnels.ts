@@ -1,0 +1,93 @@
+// Inbound tunnels: an HTTP/1.1 Upgrade (WebSocket) and opaque TCP (after a WEFT-TCP line). Each
+// is admitted like a request — declared port, STRICT mTLS, AccessPolicies (TCP has no method or
+// path, so rules on those do not match it) — then spliced to the application's port.
+import type { IncomingMessage, Server } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@weft/runtime';
+import { ProxyError, ProxyErrorKind } from '../errors.ts';
+import type { ConnectionSecurity } from '../http/handler.ts';
+import { refuseTunnel, requestHead, splice } from '../http/raw-http.ts';
+import { parseTcpPreface } from '../http/tcp-preface.ts';
+import { TARGET_PORT_HEADER } from '../outbound/concrete/upstream-cluster.ts';
+import type { InboundAdmission } from './inbound-admission.ts';
+
+export interface InboundTunnelOptions {
+  readonly admission: InboundAdmission;
+  readonly appHost: string;
+  readonly log: Logger;
+  readonly securityOf: (socket: Socket) => ConnectionSecurity;
+}
+
+const DROP = new Set([TARGET_PORT_HEADER]);
+/** A caller must name its port promptly. */
+const PREFACE_TIMEOUT_MS = 10_000;
+
+function connectApp(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host, port, noDelay: true });
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function appUnreachable(port: number, error: unknown): ProxyError {
+  return new ProxyError(ProxyErrorKind.UPSTREAM_CONNECT_FAILURE, `cannot connect to the application on port ${port}: ${(error as Error).message}`);
+}
+
+export function attachInboundUpgrade(server: Server, options: InboundTunnelOptions): void {
+  server.on('upgrade', (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const named = incoming.headers[TARGET_PORT_HEADER];
+    let port: number;
+    try {
+      port = options.admission.admit({ namedPort: typeof named === 'string' ? named : undefined, security: options.securityOf(incoming.socket), method: incoming.method ?? 'GET', path: incoming.url ?? '/' }).port;
+    } catch (error) {
+      refuseTunnel(socket, error as ProxyError);
+      return;
+    }
+    connectApp(options.appHost, port).then(
+      (app) => {
+        app.write(requestHead(incoming, incoming.url ?? '/', DROP));
+        if (head.length > 0) app.write(head);
+        splice(socket, app, () => undefined);
+      },
+      (error: unknown) => refuseTunnel(socket, appUnreachable(port, error)),
+    );
+  });
+}
+
+/** Serves opaque TCP on `socket`: a WEFT-TCP line, then bytes both ways to the named port. */
+export function serveTcpTunnel(socket: Socket, security: ConnectionSecurity, options: InboundTunnelOptions): void {
+  let received = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), PREFACE_TIMEOUT_MS);
+  const onData = (chunk: Buffer): void => {
+    received = Buffer.concat([received, chunk]);
+    const preface = parseTcpPreface(received);
+    if (preface === undefined) return;
+    socket.off('data', onData);
+    socket.pause();
+    clearTimeout(timer);
+    if (preface instanceof Error) {
+      socket.destroy();
+      return;
+    }
+    let port: number;
+    try {
+      port = options.admission.admit({ namedPort: String(preface.port), security, method: '', path: '' }).port;
+    } catch (error) {
+      options.log.debug({ error: (error as Error).message }, 'inbound TCP tunnel refused');
+      socket.destroy();
+      return;
+    }
+    connectApp(options.appHost, port).then(
+      (app) => {
+        if (preface.rest.length > 0) app.write(preface.rest);
+        splice(socket, app, () => undefined);
+        socket.resume();
+      },
+      () => socket.destroy(),
+    );
+  };
+  socket.on('data', onData);
+  socket.once('error', () => socket.destroy());
+}

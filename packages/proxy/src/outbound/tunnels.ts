@@ -1,0 +1,97 @@
+// Outbound tunnels, which the HTTP layers do not touch: an HTTP/1.1 Upgrade (WebSocket) is
+// routed like a request, then its bytes flow both ways to one endpoint; an HTTP CONNECT to a
+// service host:port opens an opaque TCP stream to one endpoint (how an application reaches a
+// TCP service through its sidecar when traffic is not captured). To a peer sidecar both go over
+// mTLS: an Upgrade with ALPN http/1.1 and weft-target-port, TCP with ALPN weft-tcp and a first
+// line naming the application port (tcp-preface.ts).
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@weft/runtime';
+import { ProxyError, ProxyErrorKind } from '../errors.ts';
+import { newContext, PLAINTEXT, type ProxyRequest, type RequestContext } from '../http/handler.ts';
+import { forwardableHeaders } from '../http/headers.ts';
+import { refuseTunnel, requestHead, splice } from '../http/raw-http.ts';
+import { requestTarget } from '../http/serve-http1.ts';
+import type { ClusterManager } from './concrete/cluster-manager.ts';
+import { TARGET_PORT_HEADER } from './concrete/upstream-cluster.ts';
+import { tcpPreface } from '../http/tcp-preface.ts';
+import type { RouteTable } from './logical/route-table.ts';
+
+/** Headers only the hop to this proxy may carry. */
+const PROXY_ONLY = new Set(['proxy-connection', 'proxy-authorization', TARGET_PORT_HEADER]);
+
+export interface TunnelOptions {
+  readonly routes: RouteTable;
+  readonly clusters: ClusterManager;
+  readonly log: Logger;
+  readonly onComplete?: (context: RequestContext, status: number, flag: string) => void;
+}
+
+function tunnelRequest(incoming: IncomingMessage, authority: string, path: string, signal: AbortSignal): ProxyRequest {
+  return {
+    method: incoming.method ?? 'GET',
+    path,
+    authority: authority.toLowerCase(),
+    headers: forwardableHeaders(incoming.headers),
+    body: null,
+    signal,
+    security: PLAINTEXT,
+    remoteAddress: incoming.socket.remoteAddress ?? '',
+  };
+}
+
+async function open(options: TunnelOptions, request: ProxyRequest, context: RequestContext, alpn: 'http/1.1' | 'weft-tcp') {
+  const route = options.routes.resolve(request, context);
+  context.clusterName = route.chooseCluster();
+  const cluster = options.clusters.cluster(context.clusterName);
+  if (!cluster) throw new ProxyError(ProxyErrorKind.NO_CLUSTER, `no cluster ${context.clusterName}`);
+  return cluster.openTunnel(request, context, alpn);
+}
+
+function fail(options: TunnelOptions, socket: Duplex, context: RequestContext, error: unknown): void {
+  const proxyError = error instanceof ProxyError ? error : new ProxyError(ProxyErrorKind.UPSTREAM_RESET, 'internal error');
+  if (!(error instanceof ProxyError)) options.log.error({ err: error }, 'unexpected error opening a tunnel');
+  refuseTunnel(socket, proxyError);
+  options.onComplete?.(context, proxyError.kind.status, proxyError.kind.flag);
+}
+
+export function attachOutboundTunnels(server: Server, options: TunnelOptions): void {
+  server.on('upgrade', (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const context = newContext('outbound');
+    const { path, authority } = requestTarget(incoming.url ?? '/', incoming.headers.host);
+    const caller = new AbortController();
+    socket.once('close', () => caller.abort());
+    open(options, tunnelRequest(incoming, authority, path, caller.signal), context, 'http/1.1').then(
+      ({ socket: upstream, endpoint, done }) => {
+        const add = endpoint.viaSidecar ? { [TARGET_PORT_HEADER]: String(endpoint.port) } : undefined;
+        upstream.write(requestHead(incoming, path, PROXY_ONLY, add));
+        if (head.length > 0) upstream.write(head);
+        splice(socket, upstream, () => {
+          done();
+          options.onComplete?.(context, 101, '');
+        });
+      },
+      (error: unknown) => fail(options, socket, context, error),
+    );
+  });
+
+  server.on('connect', (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const context = newContext('outbound');
+    const authority = incoming.url ?? '';
+    const caller = new AbortController();
+    socket.once('close', () => caller.abort());
+    open(options, tunnelRequest(incoming, authority, '/', caller.signal), context, 'weft-tcp').then(
+      ({ socket: upstream, endpoint, done }) => {
+        // To a sidecar, a first line names the application port; to anything else, nothing.
+        if (endpoint.mtls || endpoint.viaSidecar) upstream.write(tcpPreface(endpoint.port));
+        if (head.length > 0) upstream.write(head);
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        splice(socket, upstream, () => {
+          done();
+          options.onComplete?.(context, 200, '');
+        });
+      },
+      (error: unknown) => fail(options, socket, context, error),
+    );
+  });
+}
