@@ -30,6 +30,32 @@ export interface Workload {
   readonly ready: boolean;
 }
 
+/** Port-name prefixes that say the protocol, as Istio reads them ("grpc-api", "tcp-db", "mysql"). */
+const NAME_PREFIXES: readonly [string, Protocol][] = [
+  ['http2', 'HTTP2'],
+  ['grpc', 'GRPC'],
+  ['http', 'HTTP'],
+  ['tcp', 'TCP'],
+  ['tls', 'TCP'],
+  ['mongo', 'TCP'],
+  ['mysql', 'TCP'],
+  ['redis', 'TCP'],
+];
+
+/**
+ * Protocols where the server speaks first (SMTP, MySQL, MongoDB, ...): a proxy that waited to
+ * sniff the client's first bytes would wait for ever, so these ports are TCP unless declared.
+ */
+const SERVER_FIRST_PORTS = new Set([25, 110, 143, 587, 3306, 5432, 6379, 27017]);
+
+/** The protocol of a port that does not declare one: from its name's prefix, else its number, else HTTP. */
+export function inferProtocol(name: string, targetPort: number): Protocol {
+  const lower = name.toLowerCase();
+  const byName = NAME_PREFIXES.find(([prefix]) => lower === prefix || lower.startsWith(`${prefix}-`));
+  if (byName) return byName[1];
+  return SERVER_FIRST_PORTS.has(targetPort) ? 'TCP' : 'HTTP';
+}
+
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[0-9a-zA-Z.-]+):(\d{1,5})$/;
 const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
@@ -62,7 +88,7 @@ export function parseWorkload(doc: Field): Workload {
       name: portField.get('name').present ? portField.get('name').dnsLabel() : String(port),
       port,
       targetPort,
-      protocol: portField.get('protocol').present ? portField.get('protocol').choice(PROTOCOLS) : 'HTTP',
+      protocol: portField.get('protocol').present ? portField.get('protocol').choice(PROTOCOLS) : inferProtocol(portField.get('name').present ? String(portField.get('name').value) : '', targetPort),
     });
   });
 
