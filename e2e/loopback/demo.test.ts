@@ -41,13 +41,25 @@ describe('weft demo', () => {
     assert.equal(code, 0, stderr);
     const summary = JSON.parse(stdout) as {
       services: { name: string; requests: number; successes: number; p50Ms: number; p99Ms: number }[];
+      workloads: { name: string; requests: number; successes: number }[];
+      canary: { weightPercent: number; measuredPercent: number };
+      ejections: number;
       security: { mtls: string; plaintextRefused: boolean; identities: Record<string, string> };
     };
+    // The flaky replica fails, the frontend does not see it: retries, and ejections.
+    const flaky = summary.workloads.find((workload) => workload.name === 'orders-v1b');
+    assert.ok(flaky && flaky.successes < flaky.requests, `orders-v1b: ${JSON.stringify(flaky)}`);
+    const frontend = summary.services.find((service) => service.name === 'frontend');
+    assert.ok(frontend && frontend.successes >= frontend.requests * 0.99, `frontend: ${JSON.stringify(frontend)}`);
+    assert.ok(summary.ejections >= 1, `ejections: ${summary.ejections}`);
+    assert.equal(summary.canary.weightPercent, 10);
+    assert.ok(summary.canary.measuredPercent > 3 && summary.canary.measuredPercent < 20, `canary share ${summary.canary.measuredPercent}%`);
     assert.equal(summary.security.mtls, 'STRICT');
     assert.equal(summary.security.plaintextRefused, true);
     assert.deepEqual(summary.security.identities, {
       inventory: 'spiffe://cluster.local/ns/default/sa/inventory',
-      'orders-v1': 'spiffe://cluster.local/ns/default/sa/orders',
+      'orders-v1a': 'spiffe://cluster.local/ns/default/sa/orders',
+      'orders-v1b': 'spiffe://cluster.local/ns/default/sa/orders',
       'orders-v2': 'spiffe://cluster.local/ns/default/sa/orders',
       frontend: 'spiffe://cluster.local/ns/default/sa/frontend',
       loadgen: 'spiffe://cluster.local/ns/default/sa/loadgen',
@@ -64,7 +76,7 @@ describe('weft demo', () => {
     const marker = randomUUID();
     const demo = runDemo([], marker);
     await pollUntil('traffic to start', 30_000, () => (demo.output().stderr.includes('sending') ? true : undefined));
-    assert.ok((await processesMarked(marker)).length >= 11, 'demo, control plane, 5 sidecars and 4 apps are running');
+    assert.ok((await processesMarked(marker)).length >= 13, 'demo, control plane, 6 sidecars and 5 apps are running');
     demo.child.kill('SIGTERM');
     assert.equal(await demo.exited, 0, demo.output().stderr);
     assert.match(demo.output().stdout, /weft demo summary/);

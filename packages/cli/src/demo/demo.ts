@@ -1,14 +1,15 @@
-// `weft demo`: a small mesh on loopback — frontend -> orders (v1 80% / v2 20%) -> inventory —
-// every app with its sidecar, the control plane reading a mesh file and issuing SPIFFE
-// certificates (STRICT mTLS between sidecars), traffic driven in through a load generator's
-// sidecar, and a live table of what the sidecars measured.
+// `weft demo`: a small mesh on loopback (scenario.ts) — every app with its sidecar, the control
+// plane reading a mesh file and issuing SPIFFE certificates (STRICT mTLS between sidecars),
+// traffic driven in through a load generator's sidecar, and a live table of what the sidecars
+// measured: services, the orders replicas (the canary split, the flaky replica) and ejections.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { request } from 'undici';
 import { formatHostPort } from '@weft/runtime';
-import { LoopbackMesh, type MeshDocument, type WorkloadSpec } from './loopback-mesh.ts';
+import { LoopbackMesh } from './loopback-mesh.ts';
+import { CANARY_WEIGHT, ROUTING, SERVICES, WORKLOADS } from './scenario.ts';
 import { formatTable, serviceStats, type ServiceStats } from './service-stats.ts';
 import { checkSecurity, type SecuritySummary } from './security-check.ts';
 import { TrafficDriver } from './traffic.ts';
@@ -21,34 +22,6 @@ export interface DemoOptions {
   readonly stdout: Writable & { isTTY?: boolean };
   readonly stderr: Writable;
 }
-
-const WORKLOADS: readonly WorkloadSpec[] = [
-  { name: 'inventory', service: 'inventory' },
-  { name: 'orders-v1', service: 'orders', version: 'v1', calls: ['inventory:8080'] },
-  { name: 'orders-v2', service: 'orders', version: 'v2', calls: ['inventory:8080'] },
-  { name: 'frontend', service: 'frontend', calls: ['orders:8080'] },
-  { name: 'loadgen', app: false },
-];
-
-const SERVICES = ['frontend', 'orders', 'inventory'];
-
-const ROUTING: readonly MeshDocument[] = [
-  {
-    apiVersion: 'mesh.weft.dev/v1alpha1',
-    kind: 'DestinationPolicy',
-    metadata: { name: 'orders', namespace: 'default' },
-    spec: { host: 'orders', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] },
-  },
-  {
-    apiVersion: 'mesh.weft.dev/v1alpha1',
-    kind: 'TrafficRoute',
-    metadata: { name: 'orders', namespace: 'default' },
-    spec: {
-      hosts: ['orders'],
-      http: [{ route: [{ destination: { host: 'orders', subset: 'v1' }, weight: 80 }, { destination: { host: 'orders', subset: 'v2' }, weight: 20 }], timeout: '2s' }],
-    },
-  },
-];
 
 async function scrape(mesh: LoopbackMesh, workload: string): Promise<string> {
   const stats = mesh.workload(workload).stats;
@@ -69,12 +42,28 @@ async function collect(mesh: LoopbackMesh): Promise<{ services: ServiceStats[]; 
   return { services, perWorkload };
 }
 
-function splitLine(perWorkload: Map<string, ServiceStats>): string {
-  const v1 = perWorkload.get('orders-v1')?.requests ?? 0;
-  const v2 = perWorkload.get('orders-v2')?.requests ?? 0;
-  const total = v1 + v2;
-  if (total === 0) return '';
-  return `orders split: v1 ${((100 * v1) / total).toFixed(1)}% / v2 ${((100 * v2) / total).toFixed(1)}% (TrafficRoute weights 80/20)`;
+const ORDERS = WORKLOADS.filter((spec) => spec.service === 'orders').map((spec) => spec.name);
+
+/** The canary's share of orders requests, in percent (null before any). */
+function canaryShare(perWorkload: Map<string, ServiceStats>): number | null {
+  const total = ORDERS.reduce((sum, name) => sum + (perWorkload.get(name)?.requests ?? 0), 0);
+  return total === 0 ? null : Math.round((1000 * (perWorkload.get('orders-v2')?.requests ?? 0)) / total) / 10;
+}
+
+/** Times the frontend's sidecar ejected an orders endpoint (outlier detection). */
+async function ejections(mesh: LoopbackMesh): Promise<number> {
+  const response = await request(`http://${formatHostPort(mesh.workload('frontend').admin)}/clusters`);
+  const { clusters } = (await response.body.json()) as { clusters: { name: string; ejectionsTotal: number }[] };
+  return clusters.filter((cluster) => cluster.name.endsWith('orders.default.svc.cluster.local')).reduce((sum, cluster) => sum + cluster.ejectionsTotal, 0);
+}
+
+function canaryLines(perWorkload: Map<string, ServiceStats>, ejected: number, elapsedSeconds: number): string {
+  const share = canaryShare(perWorkload);
+  const rows = ORDERS.map((name) => perWorkload.get(name)).filter((row) => row !== undefined);
+  return [
+    `orders replicas (canary v2 at ${CANARY_WEIGHT}%: measured ${share ?? '-'}%; orders-v1b fails at random, retries hide it and outlier detection ejected it ${ejected} times):`,
+    formatTable(rows, elapsedSeconds),
+  ].join('\n');
 }
 
 function securityLines(security: SecuritySummary & { mtls: string }): string {
@@ -134,11 +123,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`weft demo: sending ${options.ratePerSecond} req/s to frontend ${options.durationSeconds === undefined ? 'until Ctrl-C' : `for ${options.durationSeconds} s`}`);
     const live = !options.json && stdout.isTTY === true;
     const refresh = setInterval(() => {
-      void collect(mesh).then(
-        ({ services, perWorkload }) => {
-          if (!live) return;
+      if (!live) return;
+      void Promise.all([collect(mesh), ejections(mesh)]).then(
+        ([{ services, perWorkload }, ejected]) => {
           const elapsed = (Date.now() - startedAt) / 1000;
-          stdout.write(`\x1b[2J\x1b[H${formatTable(services, elapsed)}\n\n${splitLine(perWorkload)}\n(${elapsed.toFixed(0)} s; Ctrl-C stops)\n`);
+          stdout.write(`\x1b[2J\x1b[H${formatTable(services, elapsed)}\n\n${canaryLines(perWorkload, ejected, elapsed)}\n(${elapsed.toFixed(0)} s; Ctrl-C stops)\n`);
         },
         () => undefined,
       );
@@ -149,9 +138,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     driver = undefined;
     const elapsed = (Date.now() - startedAt) / 1000;
     const { services, perWorkload } = await collect(mesh);
+    const ejected = await ejections(mesh);
     const security = { mtls: 'STRICT', ...(await checkSecurity([...mesh.workloads.values()].map((workload) => ({ name: workload.spec.name, admin: workload.admin, inbound: workload.inbound })))) };
-    if (options.json) stdout.write(`${JSON.stringify({ durationSeconds: Math.round(elapsed * 10) / 10, services, security })}\n`);
-    else stdout.write(`${live ? '\x1b[2J\x1b[H' : ''}weft demo summary (${elapsed.toFixed(1)} s, sidecar inbound metrics)\n${formatTable(services, elapsed)}\n\n${splitLine(perWorkload)}\n${securityLines(security)}\n`);
+    if (options.json) {
+      const workloads = ORDERS.map((name) => perWorkload.get(name)).filter((row) => row !== undefined);
+      const canary = { weightPercent: CANARY_WEIGHT, measuredPercent: canaryShare(perWorkload) };
+      stdout.write(`${JSON.stringify({ durationSeconds: Math.round(elapsed * 10) / 10, services, workloads, canary, ejections: ejected, security })}\n`);
+    } else {
+      stdout.write(`${live ? '\x1b[2J\x1b[H' : ''}weft demo summary (${elapsed.toFixed(1)} s, sidecar inbound metrics)\n${formatTable(services, elapsed)}\n\n${canaryLines(perWorkload, ejected, elapsed)}\n\n${securityLines(security)}\n`);
+    }
     return services.every((service) => service.successes > 0) ? 0 : 1;
   } finally {
     stop.cancel();
