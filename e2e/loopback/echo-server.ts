@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Echo services for the tunnel tests: --mode tcp echoes bytes; --mode websocket accepts a
-// WebSocket upgrade and echoes text frames prefixed with its workload name.
+// Echo services for the tunnel tests: --mode tcp echoes bytes; --mode banner greets first, as
+// server-first protocols do, then echoes; --mode websocket accepts a WebSocket upgrade and
+// echoes text frames prefixed with its workload name.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -34,8 +35,11 @@ runMain(log, async () => {
     });
     server = http;
   } else {
+    // --mode banner: the server speaks first (as SMTP or MySQL do), then echoes.
+    const banner = values.mode === 'banner';
     server = createTcpServer((socket) => {
       socket.on('error', () => socket.destroy());
+      if (banner) socket.write(`220 ${name} ready\r\n`);
       socket.pipe(socket);
     });
   }

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { LoopbackMesh } from '@weft/cli';
+import { LoopbackMesh, type MeshDocument } from '@weft/cli';
 import type { HostPort } from '@weft/runtime';
 import { httpGet, pollUntil, temporaryDirectory } from './helpers.ts';
 import { readTextFrame, textFrame } from './websocket-frames.ts';
@@ -56,10 +56,18 @@ describe('tunnels through two sidecars', () => {
     await mesh.addWorkload({ name: 'caller', app: false });
     await mesh.addWorkload({ name: 'ws-1', service: 'wsecho', program: ECHO, appArgs: ['--mode', 'websocket'] });
     await mesh.addWorkload({ name: 'tcp-1', service: 'tcpecho', port: 9000, protocol: 'TCP', program: ECHO, appArgs: ['--mode', 'tcp'] });
-    await mesh.writeMeshFile(mesh.documents());
+    await mesh.addWorkload({ name: 'smtp-1', service: 'smtp', port: 25, protocol: 'TCP', program: ECHO, appArgs: ['--mode', 'banner'] });
+    // Clients outside the mesh reach the TCP services in plaintext.
+    const permissive = (app: string): MeshDocument => ({
+      apiVersion: 'mesh.weft.dev/v1alpha1',
+      kind: 'MeshAuthentication',
+      metadata: { name: `${app}-permissive` },
+      spec: { selector: { matchLabels: { app } }, mtls: { mode: 'PERMISSIVE' } },
+    });
+    await mesh.writeMeshFile(mesh.documents([permissive('tcpecho'), permissive('smtp')]));
     await pollUntil('routes for both services', 15_000, async () => {
       const dump = (await httpGet(mesh.workload('caller').admin, '/config_dump')).text;
-      return dump.includes('tcpecho.default.svc.cluster.local:9000') && dump.includes('ws-1.default') ? true : undefined;
+      return dump.includes('tcpecho.default.svc.cluster.local:9000') && dump.includes('ws-1.default') && dump.includes('smtp-1.default') ? true : undefined;
     });
   });
 
@@ -93,6 +101,31 @@ describe('tunnels through two sidecars', () => {
     socket.write(payload);
     const echoed = await readUntil(socket, rest, (bytes) => bytes.length >= payload.length);
     assert.ok(echoed.subarray(0, payload.length).equals(payload), 'the same 200 kB came back');
+    socket.destroy();
+  });
+
+  it('connects a silent plaintext client of a server-first protocol at once: the greeting arrives, no detection wait', async () => {
+    await pollUntil('smtp-1 to accept plaintext', 10_000, async () => ((await httpGet(mesh.workload('smtp-1').admin, '/config_dump')).text.includes('"tlsMode": "PERMISSIVE"') ? true : undefined));
+    const started = performance.now();
+    const socket = connect(mesh.workload('smtp-1').inbound.port, '127.0.0.1');
+    const greeting = await readUntil(socket, Buffer.alloc(0), (bytes) => bytes.includes('\r\n'));
+    const waited = performance.now() - started;
+    assert.equal(greeting.toString(), '220 smtp-1 ready\r\n');
+    assert.ok(waited < 1000, `the greeting took ${waited.toFixed(0)} ms`);
+    socket.write('HELO mesh\r\n');
+    const echoed = await readUntil(socket, Buffer.alloc(0), (bytes) => bytes.includes('HELO mesh\r\n'));
+    assert.equal(echoed.toString(), 'HELO mesh\r\n');
+    socket.destroy();
+  });
+
+  it('passes plaintext that is not HTTP to the workload\'s TCP port', async () => {
+    await pollUntil('tcp-1 to accept plaintext', 10_000, async () => ((await httpGet(mesh.workload('tcp-1').admin, '/config_dump')).text.includes('"tlsMode": "PERMISSIVE"') ? true : undefined));
+    const socket = connect(mesh.workload('tcp-1').inbound.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const payload = Buffer.from([0x00, 0x01, 0x02, 0xff, 0x68, 0x69]);
+    socket.write(payload);
+    const echoed = await readUntil(socket, Buffer.alloc(0), (bytes) => bytes.length >= payload.length);
+    assert.ok(echoed.equals(payload));
     socket.destroy();
   });
 

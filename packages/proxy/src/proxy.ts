@@ -8,6 +8,7 @@ import { credentials, experimental } from '@grpc/grpc-js';
 import { logListening, type HostPort, type Logger } from '@weft/runtime';
 import { createAdminServer } from './admin/admin-server.ts';
 import { ConfigStore } from './config/config-store.ts';
+import { PLAINTEXT } from './http/handler.ts';
 import { createPlaintextListener } from './http/plaintext-listener.ts';
 import { createHttp1Server, type ServeOptions } from './http/serve-http1.ts';
 import { createHttp2Server } from './http/serve-http2.ts';
@@ -17,7 +18,7 @@ import { WorkloadIdentity, type IdentityOptions } from './identity/workload-iden
 import { Authorizer } from './inbound/authorization.ts';
 import { InboundAdmission } from './inbound/inbound-admission.ts';
 import { inboundHandler } from './inbound/inbound-handler.ts';
-import { attachInboundUpgrade, serveTcpTunnel } from './inbound/inbound-tunnels.ts';
+import { attachInboundUpgrade, serveOpaqueTcp, serveTcpTunnel } from './inbound/inbound-tunnels.ts';
 import { createInboundListener, securityOf } from './inbound/inbound-listener.ts';
 import { createStatsServer, ProxyMetrics } from './metrics/proxy-metrics.ts';
 import { ClusterManager } from './outbound/concrete/cluster-manager.ts';
@@ -112,10 +113,23 @@ export class Proxy {
     this.protocolServers = [outboundServers.http1, outboundServers.http2, inboundServers.http1, inboundServers.http2];
     this.servers = {
       outbound: createPlaintextListener(outboundServers),
-      inbound: createInboundListener({ ...inboundServers, tcp: (socket, security) => serveTcpTunnel(socket, security, tunnels), identity, plaintextAllowed: () => this.plaintextAllowed(), log }),
+      inbound: createInboundListener({
+        ...inboundServers,
+        tcp: (socket, security) => serveTcpTunnel(socket, security, tunnels),
+        opaque: { port: () => this.singleTcpPort(), serve: (socket, port, first) => serveOpaqueTcp(socket, PLAINTEXT, port, first, tunnels) },
+        identity,
+        plaintextAllowed: () => this.plaintextAllowed(),
+        log,
+      }),
       admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace }, workloadIdentity: identity }),
       stats: createStatsServer(this.metrics),
     };
+  }
+
+  /** The workload's TCP port, when it has exactly one: where opaque plaintext can only be meant for. */
+  private singleTcpPort(): number | undefined {
+    const tcp = [...this.store.values('listener').values()].filter((listener) => listener.protocol === 'TCP');
+    return tcp.length === 1 ? tcp[0]?.port : undefined;
   }
 
   /** Plaintext connections are refused outright once every inbound port is STRICT. */

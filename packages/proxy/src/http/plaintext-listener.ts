@@ -27,16 +27,42 @@ export function dispatchPlaintext(socket: Socket, first: Buffer, servers: { http
   socket.resume();
 }
 
-/** Reads the first chunk of a connection, puts it back, and calls `next` with it. */
-export function withFirstBytes(socket: Socket, next: (first: Buffer) => void, timeoutMs = 10_000): void {
-  socket.setTimeout(timeoutMs, () => socket.destroy());
-  socket.once('error', () => socket.destroy());
-  socket.once('data', (first: Buffer) => {
+/** HTTP/1.x starts with a method token and a space. */
+export function looksLikeHttp1(first: Buffer): boolean {
+  return /^[A-Z]{3,10} /.test(first.subarray(0, 12).toString('latin1'));
+}
+
+export interface Silence {
+  /** How long a quiet caller may stay quiet before `handle` is asked. */
+  readonly afterMs: number;
+  /** Takes a connection whose caller has not spoken (a server-first protocol); false if it cannot. */
+  readonly handle: () => boolean;
+}
+
+/**
+ * Reads the first chunk of a connection, puts it back, and calls `next` with it. A caller that
+ * stays silent is offered to `silence` (server-first protocols must not wait for a client that
+ * will never speak), and dropped after `timeoutMs` otherwise.
+ */
+export function withFirstBytes(socket: Socket, next: (first: Buffer) => void, silence?: Silence, timeoutMs = 10_000): void {
+  const onData = (first: Buffer): void => {
+    clearTimeout(quiet);
     socket.setTimeout(0);
     socket.pause();
     socket.unshift(first);
     next(first);
-  });
+  };
+  const quiet = silence
+    ? setTimeout(() => {
+        if (!silence.handle()) return;
+        socket.off('data', onData);
+        socket.setTimeout(0);
+      }, silence.afterMs)
+    : undefined;
+  socket.setTimeout(timeoutMs, () => socket.destroy());
+  socket.once('error', () => socket.destroy());
+  socket.once('close', () => clearTimeout(quiet));
+  socket.once('data', onData);
 }
 
 export function createPlaintextListener(servers: { http1: HttpServer; http2: Http2Server }): Server {

@@ -11,11 +11,17 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { peerIdentity } from '@weft/ca';
 import type { Logger } from '@weft/runtime';
 import { PLAINTEXT, type ConnectionSecurity } from '../http/handler.ts';
-import { dispatchPlaintext, withFirstBytes } from '../http/plaintext-listener.ts';
+import { dispatchPlaintext, looksLikeHttp1, startsHttp2, withFirstBytes } from '../http/plaintext-listener.ts';
 import { startsTcpPreface } from '../http/tcp-preface.ts';
 import type { WorkloadIdentity } from '../identity/workload-identity.ts';
 
 const TLS_HANDSHAKE = 0x16;
+/**
+ * How long a plaintext caller may stay silent before it is taken for a server-first protocol
+ * (MySQL, SMTP, ...) and connected to the workload's TCP port. Short: such a client waits for
+ * the server's greeting, and every millisecond here is a millisecond of its connect time.
+ */
+const SERVER_FIRST_WAIT_MS = 100;
 
 /**
  * Kept on the socket itself rather than in a WeakMap: an HTTP/2 session exposes its socket
@@ -35,6 +41,11 @@ export interface InboundListenerOptions {
   readonly http2: Http2Server;
   /** Opaque TCP: ALPN weft-tcp over mTLS, or a plaintext WEFT-TCP line. */
   readonly tcp: (socket: Socket, security: ConnectionSecurity) => void;
+  /**
+   * Plaintext that is not HTTP, or a caller that does not speak first: passed, opaque, to the
+   * workload's one TCP port, if it has exactly one (`port` undefined otherwise).
+   */
+  readonly opaque: { readonly port: () => number | undefined; readonly serve: (socket: Socket, port: number, first: Buffer) => void };
   readonly identity: WorkloadIdentity | undefined;
   /** Whether plaintext connections may be accepted at all now. */
   readonly plaintextAllowed: () => boolean;
@@ -42,7 +53,7 @@ export interface InboundListenerOptions {
 }
 
 export function createInboundListener(options: InboundListenerOptions): Server {
-  const { http1, http2, tcp, identity, log } = options;
+  const { http1, http2, tcp, opaque, identity, log } = options;
   const tls = createTlsServer({ requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2', 'http/1.1', 'weft-tcp'], minVersion: 'TLSv1.2' });
   // Renewals and trust bundle changes apply to the next handshake; open connections stay.
   identity?.onChange(() => tls.setSecureContext(identity.secureContextOptions()));
@@ -55,6 +66,16 @@ export function createInboundListener(options: InboundListenerOptions): Server {
   });
   tls.on('tlsClientError', (error, socket) => {
     log.debug({ error: error.message, remote: socket.remoteAddress }, 'inbound TLS handshake failed');
+  });
+  /** A silent plaintext caller of a server-first protocol goes straight to the TCP port. */
+  const silence = (socket: Socket) => ({
+    afterMs: SERVER_FIRST_WAIT_MS,
+    handle: () => {
+      const port = opaque.port();
+      if (port === undefined || !options.plaintextAllowed()) return false;
+      opaque.serve(socket, port, Buffer.alloc(0));
+      return true;
+    },
   });
   return createServer({ noDelay: true }, (socket) =>
     withFirstBytes(socket, (first) => {
@@ -73,7 +94,14 @@ export function createInboundListener(options: InboundListenerOptions): Server {
         return;
       }
       if (startsTcpPreface(first)) tcp(socket, PLAINTEXT);
-      else dispatchPlaintext(socket, first, { http1, http2 });
-    }),
+      else if (looksLikeHttp1(first) || startsHttp2(first)) dispatchPlaintext(socket, first, { http1, http2 });
+      else {
+        // Not HTTP: opaque TCP, if the workload has a TCP port to take it.
+        const port = opaque.port();
+        // The first bytes are still unshifted in the socket: the splice sends them.
+        if (port === undefined) socket.destroy();
+        else opaque.serve(socket, port, Buffer.alloc(0));
+      }
+    }, silence(socket)),
   );
 }

@@ -71,23 +71,28 @@ export function serveTcpTunnel(socket: Socket, security: ConnectionSecurity, opt
       socket.destroy();
       return;
     }
-    let port: number;
-    try {
-      port = options.admission.admit({ namedPort: String(preface.port), security, method: '', path: '' }).port;
-    } catch (error) {
-      options.log.debug({ error: (error as Error).message }, 'inbound TCP tunnel refused');
-      socket.destroy();
-      return;
-    }
-    connectApp(options.appHost, port).then(
-      (app) => {
-        if (preface.rest.length > 0) app.write(preface.rest);
-        splice(socket, app, () => undefined);
-        socket.resume();
-      },
-      () => socket.destroy(),
-    );
+    serveOpaqueTcp(socket, security, preface.port, preface.rest, options);
   };
   socket.on('data', onData);
   socket.once('error', () => socket.destroy());
+}
+
+/** Splices `socket` (after `first`, bytes already read) to application port `port`, if admitted. */
+export function serveOpaqueTcp(socket: Socket, security: ConnectionSecurity, port: number, first: Buffer, options: InboundTunnelOptions): void {
+  try {
+    options.admission.admit({ namedPort: String(port), security, method: '', path: '' });
+  } catch (error) {
+    options.log.debug({ error: (error as Error).message }, 'inbound TCP refused');
+    socket.destroy();
+    return;
+  }
+  socket.pause();
+  connectApp(options.appHost, port).then(
+    (app) => {
+      if (first.length > 0) app.write(first);
+      splice(socket, app, () => undefined);
+      socket.resume();
+    },
+    () => socket.destroy(),
+  );
 }
