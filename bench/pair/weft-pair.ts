@@ -3,7 +3,7 @@
 // listener, which forwards to the app. Logging is at warn so it costs nothing per request.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ManagedProcess, PROGRAMS, toMeshFile, type MeshDocument } from '@weft/cli';
+import { EPHEMERAL_PROXY_LISTENERS, ManagedProcess, PROGRAMS, toMeshFile, type MeshDocument } from '@weft/cli';
 import { formatHostPort, type HostPort } from '@weft/runtime';
 import { CLIENT_CPU, SERVER_CPU, type Pinning } from './pinning.ts';
 import type { Processes } from './processes.ts';
@@ -49,8 +49,7 @@ function start(processes: Processes, name: string, script: string, args: string[
 }
 
 function startProxy(processes: Processes, name: string, xds: HostPort): ManagedProcess {
-  const listeners = ['--outbound-address', '--inbound-address', '--admin-address', '--stats-address'].flatMap((flag) => [flag, '127.0.0.1:0']);
-  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...listeners]);
+  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS]);
 }
 
 export async function startWeftPair(options: { root: string; appPort: number; processes: Processes; pinning: Pinning }): Promise<WeftPair> {

@@ -3,7 +3,7 @@
 // that never had configuration answers 503 with a reason, at once, instead of hanging.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LoopbackMesh, ManagedProcess, PROGRAMS } from '@weft/cli';
+import { EPHEMERAL_PROXY_LISTENERS, LoopbackMesh, ManagedProcess, PROGRAMS } from '@weft/cli';
 import { RESPONSE_FLAGS_HEADER } from '@weft/proxy';
 import { httpGet, pollUntil, startFrontendAndOrders, SteadyTraffic, temporaryDirectory } from './helpers.ts';
 
@@ -62,12 +62,12 @@ describe('a proxy without configuration', () => {
 
   before(() => {
     // Port 9 (discard) on loopback: nothing listens, so no configuration ever arrives.
-    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', '127.0.0.1:9', '--workload', 'lonely', '--outbound-address', '127.0.0.1:0', '--inbound-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--stats-address', '127.0.0.1:0']);
+    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', '127.0.0.1:9', '--workload', 'lonely', ...EPHEMERAL_PROXY_LISTENERS]);
   });
 
   after(() => proxy?.stop());
 
-  it('answers 503 with the reason on both listeners, and is not ready', async () => {
+  it('answers 503 with the reason on both listeners, and is not ready on the admin and health ports', async () => {
     for (const listener of ['outbound', 'inbound']) {
       const response = await httpGet(await proxy.listening(listener), '/', { host: 'orders:8080' });
       assert.equal(response.status, 503, listener);
@@ -76,5 +76,8 @@ describe('a proxy without configuration', () => {
     }
     const ready = await httpGet(await proxy.listening('admin'), '/ready');
     assert.equal(ready.status, 503);
+    const health = await httpGet(await proxy.listening('health'), '/healthz/ready');
+    assert.equal(health.status, 503);
+    assert.deepEqual(JSON.parse(health.text), { ready: false, reason: 'waiting for configuration' });
   });
 });

@@ -8,7 +8,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { createRootCa, generateKeyAndCsr, loadCa, type CertificateAuthority } from '@weft/ca';
-import { LoopbackMesh, ManagedProcess, PROGRAMS, type MeshDocument } from '@weft/cli';
+import { EPHEMERAL_PROXY_LISTENERS, LoopbackMesh, ManagedProcess, PROGRAMS, type MeshDocument } from '@weft/cli';
 import { createCertificateMethod, CreateCertificateRequest } from '@weft/proto';
 import { formatHostPort, type HostPort } from '@weft/runtime';
 import { answeredBy, httpGet, httpRequest, pollUntil, startFrontendAndOrders, temporaryDirectory } from './helpers.ts';
@@ -137,7 +137,7 @@ describe('identity and mTLS between sidecars', () => {
       '--workload', 'frontend',
       '--token-file', await identity.tokenFile('default', 'orders'),
       '--ca-root-cert', identity.rootCertFile,
-      ...['--outbound-address', '--inbound-address', '--admin-address', '--stats-address'].flatMap((flag) => [flag, '127.0.0.1:0']),
+      ...EPHEMERAL_PROXY_LISTENERS,
     ]);
     try {
       const obtained = await impostor.waitForLog((record) => record.msg === 'certificate obtained');
@@ -149,6 +149,27 @@ describe('identity and mTLS between sidecars', () => {
       assert.match(presented.peer?.subjectaltname ?? '', /URI:spiffe:\/\/cluster\.local\/ns\/default\/sa\/orders$/);
     } finally {
       await impostor.stop();
+    }
+  });
+
+  it('the health port reports ready only with a certificate and configuration', async () => {
+    const healthy = await httpGet(mesh.workload('frontend').health, '/healthz/ready');
+    assert.equal(healthy.status, 200);
+    // Nothing answers at the certificate service (port 9, discard): no certificate, not ready.
+    const uncertified = new ManagedProcess('uncertified', PROGRAMS.proxy, [
+      '--xds-address', formatHostPort(mesh.xds as HostPort),
+      '--ca-address', '127.0.0.1:9',
+      '--workload', 'client-a',
+      '--token-file', await (mesh.identity as NonNullable<LoopbackMesh['identity']>).tokenFile('default', 'client-a'),
+      '--ca-root-cert', (mesh.identity as NonNullable<LoopbackMesh['identity']>).rootCertFile,
+      ...EPHEMERAL_PROXY_LISTENERS,
+    ]);
+    try {
+      const health = await httpGet(await uncertified.listening('health'), '/healthz/ready');
+      assert.equal(health.status, 503);
+      assert.deepEqual(JSON.parse(health.text), { ready: false, reason: 'waiting for a certificate' });
+    } finally {
+      await uncertified.stop();
     }
   });
 

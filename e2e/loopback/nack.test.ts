@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { ManagedProcess, PROGRAMS } from '@weft/cli';
+import { EPHEMERAL_PROXY_LISTENERS, ManagedProcess, PROGRAMS } from '@weft/cli';
 import { AdsServer, ResourceSetBuilder, type ProxySnapshot, type Rejection } from '@weft/controlplane';
 import { aggregatedDiscoveryService, ResourceType, weft, type ResourceKind } from '@weft/proto';
 import { createLogger } from '@weft/runtime';
@@ -69,7 +69,7 @@ describe('NACK handling between control plane and proxy', () => {
     server.addService(aggregatedDiscoveryService, ads.implementation());
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
     ads.publish({ snapshotFor: () => snapshot(weft.config.v1.LbPolicy.ROUND_ROBIN) });
-    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', `127.0.0.1:${port}`, '--workload', 'frontend', '--outbound-address', '127.0.0.1:0', '--inbound-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--stats-address', '127.0.0.1:0']);
+    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', `127.0.0.1:${port}`, '--workload', 'frontend', ...EPHEMERAL_PROXY_LISTENERS]);
   });
 
   after(async () => {

@@ -1,2 +1,2 @@
 export { ManagedProcess, type LogRecord } from './supervisor.ts';
-export { LoopbackMesh, PROGRAMS, toMeshFile, workloadDocument, type MeshDocument, type RunningWorkload, type WorkloadSpec } from './demo/loopback-mesh.ts';
+export { EPHEMERAL_PROXY_LISTENERS, LoopbackMesh, PROGRAMS, toMeshFile, workloadDocument, type MeshDocument, type RunningWorkload, type WorkloadSpec } from './demo/loopback-mesh.ts';

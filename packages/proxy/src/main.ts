@@ -14,6 +14,7 @@ const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [option
   --inbound-address HOST:PORT  inbound listener; default 0.0.0.0:15006
   --admin-address HOST:PORT    admin endpoint; default 127.0.0.1:15000
   --stats-address HOST:PORT    Prometheus endpoint; default 0.0.0.0:15090
+  --health-address HOST:PORT   readiness for the kubelet (GET /healthz/ready); default 0.0.0.0:15021
   --app-host HOST              where the application listens; default 127.0.0.1
   --token-file FILE            token proving this workload's identity to the certificate service
                                (env WEFT_TOKEN_FILE); enables mTLS, and xDS over TLS on --xds-address
@@ -35,6 +36,7 @@ runMain(log, async () => {
     'inbound-address': { type: 'string', default: '0.0.0.0:15006' },
     'admin-address': { type: 'string', default: '127.0.0.1:15000' },
     'stats-address': { type: 'string', default: '0.0.0.0:15090' },
+    'health-address': { type: 'string', default: '0.0.0.0:15021' },
     'app-host': { type: 'string', default: '127.0.0.1' },
     'token-file': { type: 'string', default: env.WEFT_TOKEN_FILE ?? '' },
     'ca-address': { type: 'string', default: '' },
@@ -66,6 +68,7 @@ runMain(log, async () => {
     inboundAddress: parseHostPort(values['inbound-address'], '--inbound-address'),
     adminAddress: parseHostPort(values['admin-address'], '--admin-address'),
     statsAddress: parseHostPort(values['stats-address'], '--stats-address'),
+    healthAddress: parseHostPort(values['health-address'], '--health-address'),
     appHost: values['app-host'],
     log,
     identity,

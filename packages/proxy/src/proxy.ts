@@ -7,6 +7,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { credentials, experimental } from '@grpc/grpc-js';
 import { logListening, type HostPort, type Logger } from '@weft/runtime';
 import { createAdminServer } from './admin/admin-server.ts';
+import { createHealthServer } from './admin/health-server.ts';
 import { ConfigStore } from './config/config-store.ts';
 import { PLAINTEXT } from './http/handler.ts';
 import { createPlaintextListener } from './http/plaintext-listener.ts';
@@ -37,6 +38,8 @@ export interface ProxyOptions {
   readonly inboundAddress: HostPort;
   readonly adminAddress: HostPort;
   readonly statsAddress: HostPort;
+  /** Readiness for the kubelet's probe. */
+  readonly healthAddress: HostPort;
   /** Where the local application listens (its ports come from configuration). */
   readonly appHost: string;
   readonly log: Logger;
@@ -45,7 +48,7 @@ export interface ProxyOptions {
   readonly xdsBackoff?: { readonly baseMs: number; readonly maxMs: number };
 }
 
-export type BoundProxy = Record<'outbound' | 'inbound' | 'admin' | 'stats', HostPort>;
+export type BoundProxy = Record<'outbound' | 'inbound' | 'admin' | 'stats' | 'health', HostPort>;
 
 async function listen(server: Server, name: string, address: HostPort, log: Logger): Promise<HostPort> {
   server.listen(address.port, address.host);
@@ -123,6 +126,7 @@ export class Proxy {
       }),
       admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace }, workloadIdentity: identity }),
       stats: createStatsServer(this.metrics),
+      health: createHealthServer(this.store, identity),
     };
   }
 
@@ -147,6 +151,7 @@ export class Proxy {
       inbound: await listen(this.servers.inbound, 'inbound', this.options.inboundAddress, log),
       admin: await listen(this.servers.admin, 'admin', this.options.adminAddress, log),
       stats: await listen(this.servers.stats, 'stats', this.options.statsAddress, log),
+      health: await listen(this.servers.health, 'health', this.options.healthAddress, log),
     };
     // xDS over TLS needs our certificate; without an identity it starts at once.
     if (this.identity) void this.identity.start().then(() => this.ads.start());
@@ -158,7 +163,7 @@ export class Proxy {
     this.identity?.stop();
     this.ads.stop();
     for (const server of [...Object.values(this.servers), ...this.protocolServers]) server.close();
-    for (const server of [this.servers.admin, this.servers.stats] as HttpServer[]) server.closeIdleConnections();
+    for (const server of [this.servers.admin, this.servers.stats, this.servers.health] as HttpServer[]) server.closeIdleConnections();
     await Promise.all([this.outboundPools.close(), this.inboundPools.close()]);
   }
 }

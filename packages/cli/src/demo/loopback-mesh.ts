@@ -22,6 +22,9 @@ export const PROGRAMS = {
   demoApp: join(dirname(fileURLToPath(import.meta.url)), 'demo-app.ts'),
 };
 
+/** weft-proxy arguments putting every listener on an ephemeral loopback port (tests, demo, bench). */
+export const EPHEMERAL_PROXY_LISTENERS: readonly string[] = ['outbound', 'inbound', 'admin', 'stats', 'health'].flatMap((listener) => [`--${listener}-address`, '127.0.0.1:0']);
+
 export interface WorkloadSpec {
   readonly name: string;
   readonly namespace?: string;
@@ -50,6 +53,7 @@ export interface RunningWorkload {
   readonly inbound: HostPort;
   readonly admin: HostPort;
   readonly stats: HostPort;
+  readonly health: HostPort;
   readonly appAddress: HostPort | undefined;
 }
 
@@ -168,16 +172,9 @@ export class LoopbackMesh {
       spec.name,
       '--namespace',
       namespace,
-      '--outbound-address',
-      '127.0.0.1:0',
-      '--inbound-address',
-      '127.0.0.1:0',
-      '--admin-address',
-      '127.0.0.1:0',
-      '--stats-address',
-      '127.0.0.1:0',
+      ...EPHEMERAL_PROXY_LISTENERS,
     ]);
-    const [outbound, inbound, admin, stats] = await Promise.all(['outbound', 'inbound', 'admin', 'stats'].map((listener) => sidecar.listening(listener)));
+    const [outbound, inbound, admin, stats, health] = await Promise.all(['outbound', 'inbound', 'admin', 'stats', 'health'].map((listener) => sidecar.listening(listener)));
     let app: ManagedProcess | undefined;
     let appAddress: HostPort | undefined;
     if (spec.app ?? true) {
@@ -195,7 +192,7 @@ export class LoopbackMesh {
       ]);
       appAddress = await app.listening('app');
     }
-    const workload = { spec, sidecar, app, outbound, inbound, admin, stats, appAddress } as RunningWorkload;
+    const workload = { spec, sidecar, app, outbound, inbound, admin, stats, health, appAddress } as RunningWorkload;
     this.workloads.set(spec.name, workload);
     return workload;
   }

@@ -7,6 +7,7 @@ import type { ConfigStore } from '../config/config-store.ts';
 import type { ClusterManager } from '../outbound/concrete/cluster-manager.ts';
 import type { WorkloadIdentity } from '../identity/workload-identity.ts';
 import type { AdsClient } from '../xds/ads-client.ts';
+import { readinessEndpoint } from './health-server.ts';
 
 function configDump(store: ConfigStore): Record<string, unknown> {
   return Object.fromEntries(
@@ -21,7 +22,7 @@ function configDump(store: ConfigStore): Record<string, unknown> {
 export function createAdminServer(options: { store: ConfigStore; ads: AdsClient; clusters: ClusterManager; identity: { workload: string; namespace: string }; workloadIdentity: WorkloadIdentity | undefined }): Server {
   const { store, ads, clusters, identity, workloadIdentity } = options;
   return createJsonServer({
-    '/ready': () => (store.complete ? [200, { ready: true }] : [503, { ready: false, reason: 'waiting for configuration' }]),
+    '/ready': readinessEndpoint(store, workloadIdentity),
     // Certificates are public; keys never leave WorkloadIdentity.
     '/config_dump': () => [200, { node: identity, xds: ads.status(), certificate: workloadIdentity?.status() ?? null, configs: configDump(store) }],
     '/clusters': () => [

@@ -1,0 +1,19 @@
+// Health endpoint for the kubelet (every interface, port 15021 by default, as in Istio): the
+// pod's readiness probe points here, so the pod joins its Services' endpoints only once the
+// sidecar can carry traffic. Only readiness is served here; the admin port stays local.
+import type { Server } from 'node:http';
+import { createJsonServer, type JsonEndpoints } from '@weft/runtime';
+import type { ConfigStore } from '../config/config-store.ts';
+import type { WorkloadIdentity } from '../identity/workload-identity.ts';
+
+/** Ready once the sidecar can carry traffic: a certificate (with mTLS) and complete configuration. */
+export function readinessEndpoint(store: ConfigStore, identity: WorkloadIdentity | undefined): JsonEndpoints[string] {
+  return () => {
+    const reason = identity && identity.spiffeId === undefined ? 'waiting for a certificate' : !store.complete ? 'waiting for configuration' : undefined;
+    return reason === undefined ? [200, { ready: true }] : [503, { ready: false, reason }];
+  };
+}
+
+export function createHealthServer(store: ConfigStore, identity: WorkloadIdentity | undefined): Server {
+  return createJsonServer({ '/healthz/ready': readinessEndpoint(store, identity) });
+}
