@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { LoopbackMesh } from '@weft/cli';
-import { formatHostPort, type HostPort } from '@weft/runtime';
+import { formatHostPort, pollUntil, type HostPort } from '@weft/runtime';
 
 export interface HttpResult {
   readonly status: number;
@@ -21,21 +21,7 @@ export function httpGet(address: HostPort, path = '/', headers: Record<string, s
   return httpRequest(address, 'GET', path, headers);
 }
 
-/** Calls `attempt` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function pollUntil<T>(what: string, timeoutMs: number, attempt: () => T | undefined | Promise<T | undefined>, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Error | undefined;
-  for (;;) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error as Error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { pollUntil };
 
 export async function temporaryDirectory(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `weft-${prefix}-`));

@@ -3,3 +3,4 @@ export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './json-endpoints.ts';
 export * from './duration.ts';
+export * from './poll.ts';

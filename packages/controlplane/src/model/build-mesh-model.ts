@@ -54,17 +54,22 @@ export function resolveHostname(host: string, namespace: string, clusterDomain: 
   return host;
 }
 
-function buildServices(workloads: readonly Workload[], clusterDomain: string, problems: ProblemList): Map<string, Service> {
-  const building = new Map<string, { name: string; namespace: string; ports: Map<string, ServicePort>; endpoints: ServiceEndpoint[] }>();
-  for (const workload of workloads) {
+function buildServices(documents: MeshDocuments, clusterDomain: string, problems: ProblemList): Map<string, Service> {
+  const building = new Map<string, { name: string; namespace: string; declared: boolean; ports: Map<string, ServicePort>; endpoints: ServiceEndpoint[] }>();
+  for (const declared of documents.declaredServices) {
+    const ports = new Map(declared.ports.map((port) => [port.name, port]));
+    building.set(resolveHostname(declared.name, declared.namespace, clusterDomain), { name: declared.name, namespace: declared.namespace, declared: true, ports, endpoints: [] });
+  }
+  for (const workload of documents.workloads) {
     for (const serviceName of workload.services) {
       const hostname = resolveHostname(serviceName, workload.meta.namespace, clusterDomain);
       let service = building.get(hostname);
       if (!service) {
-        service = { name: serviceName, namespace: workload.meta.namespace, ports: new Map(), endpoints: [] };
+        service = { name: serviceName, namespace: workload.meta.namespace, declared: false, ports: new Map(), endpoints: [] };
         building.set(hostname, service);
       }
-      for (const [index, port] of workload.ports.entries()) {
+      // A declared service's ports are its own; otherwise its workloads must agree on them.
+      for (const [index, port] of service.declared ? [] : workload.ports.entries()) {
         const existing = service.ports.get(port.name);
         if (existing && (existing.port !== port.port || existing.protocol !== port.protocol)) {
           problems.add('Workload', workload.meta, ['spec', 'ports', index], `port "${port.name}" is ${port.port}/${port.protocol} here but ${existing.port}/${existing.protocol} on another workload of service ${serviceName}`);
@@ -183,7 +188,7 @@ export function buildMeshModel(documents: MeshDocuments, settings: ModelSettings
     if (workloads.has(id)) problems.add('Workload', workload.meta, ['metadata', 'name'], `workload ${objectKey(workload.meta)} is defined twice`);
     workloads.set(id, workload);
   }
-  const services = buildServices(documents.workloads, settings.clusterDomain, problems);
+  const services = buildServices(documents, settings.clusterDomain, problems);
   const policies = indexPolicies(documents.destinationPolicies, services, settings.clusterDomain, problems);
   const trafficRoutes = resolveRoutes(documents.trafficRoutes, { services, policies, clusterDomain: settings.clusterDomain, problems });
   if (problems.items.length > 0) return { ok: false, problems: problems.items };

@@ -37,6 +37,16 @@ export interface Service {
   readonly endpoints: readonly ServiceEndpoint[];
 }
 
+/**
+ * A service the registry declares on its own (a Kubernetes Service): it exists with its ports
+ * even while no workload backs it, so routes to it stay valid when it scales to zero.
+ */
+export interface DeclaredService {
+  readonly name: string;
+  readonly namespace: string;
+  readonly ports: readonly ServicePort[];
+}
+
 /** One subset (or the whole) of one service port: what a cluster is made of. */
 export interface ResolvedTarget {
   readonly hostname: string;
@@ -64,6 +74,8 @@ export interface ResolvedTrafficRoute {
 }
 
 export interface MeshDocuments {
+  /** Services with their ports; the file registry has none and derives services from workloads. */
+  readonly declaredServices: readonly DeclaredService[];
   readonly workloads: readonly Workload[];
   readonly trafficRoutes: readonly TrafficRoute[];
   readonly destinationPolicies: readonly DestinationPolicy[];

@@ -1,5 +1,5 @@
-// What the control plane needs from a registry — the file registry today, Kubernetes next:
-// a current MeshModel and a notification when a new one is accepted.
+// What the control plane needs from a registry (file or Kubernetes): a current MeshModel and a
+// notification when a new one is accepted.
 import type { MeshModel } from '../model/mesh-model.ts';
 
 export interface RegistryStatus {
@@ -8,6 +8,8 @@ export interface RegistryStatus {
   readonly acceptedAt: string | undefined;
   /** Problems of the most recent refused change; empty when the latest change was accepted. */
   readonly rejected: readonly string[];
+  /** Per watched collection (Kubernetes): synced, object count, restarts, last error. */
+  readonly watches?: readonly unknown[];
 }
 
 export interface MeshRegistry {

@@ -10,13 +10,15 @@ import { parseTrafficRoute } from './traffic-route.ts';
 import { parseWorkload } from './workload.ts';
 
 type Collections = { -readonly [K in keyof MeshDocuments]: MeshDocuments[K][number][] };
+/** Collections filled from documents; declared services come from a registry's own objects. */
+type DocumentCollection = Exclude<keyof Collections, 'declaredServices'>;
 
-interface DocumentKind<K extends keyof Collections> {
+interface DocumentKind<K extends DocumentCollection> {
   readonly collection: K;
   readonly parse: (doc: Field) => Collections[K][number];
 }
 
-function kind<K extends keyof Collections>(collection: K, parse: (doc: Field) => Collections[K][number]): DocumentKind<K> {
+function kind<K extends DocumentCollection>(collection: K, parse: (doc: Field) => Collections[K][number]): DocumentKind<K> {
   return { collection, parse };
 }
 
@@ -35,6 +37,7 @@ export const DOCUMENT_KIND_NAMES = Object.keys(DOCUMENT_KINDS) as DocumentKindNa
 /** Accumulates parsed documents by kind. */
 export class DocumentCollector {
   private readonly collections: Collections = {
+    declaredServices: [],
     workloads: [],
     trafficRoutes: [],
     destinationPolicies: [],
@@ -44,7 +47,7 @@ export class DocumentCollector {
 
   /** Validates `doc` as `kindName` and keeps it; throws FieldError when it is invalid. */
   add(kindName: DocumentKindName, doc: Field): ObjectMeta {
-    const { collection, parse } = DOCUMENT_KINDS[kindName] as DocumentKind<keyof Collections>;
+    const { collection, parse } = DOCUMENT_KINDS[kindName] as DocumentKind<DocumentCollection>;
     const parsed = parse(doc);
     (this.collections[collection] as (typeof parsed)[]).push(parsed);
     return parsed.meta;

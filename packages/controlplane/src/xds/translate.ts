@@ -42,7 +42,11 @@ function accessPolicies(model: MeshModel, workload: Workload | undefined): Resou
 
 function listeners(model: MeshModel, workload: Workload | undefined): ResourceSet {
   const set = new ResourceSetBuilder(ResourceType.listener);
+  const seen = new Set<number>();
   for (const port of workload?.ports ?? []) {
+    // Two services may send to the same target port (a Kubernetes pod behind both): one listener.
+    if (seen.has(port.targetPort)) continue;
+    seen.add(port.targetPort);
     const name = `inbound|${port.targetPort}`;
     set.add(name, { name, port: port.targetPort, protocol: PROTOCOL[port.protocol], tlsMode: TLS_MODE[effectiveMtlsMode(model, workload as Workload, port.targetPort)] });
   }
