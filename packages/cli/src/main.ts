@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { caCommand } from './ca/ca-command.ts';
 import { runDemo } from './demo/demo.ts';
+import { injectCommand } from './inject/inject-command.ts';
 
 interface Command {
   readonly summary: string;
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   ca: caCommand,
+  inject: injectCommand,
 };
 
 class UsageError extends Error {}

@@ -6,3 +6,4 @@ export { SnapshotTranslator, clusterName } from './xds/translate.ts';
 export { ResourceSet, ResourceSetBuilder, type ProxySnapshot } from './xds/snapshot.ts';
 export { BootstrapTokenAuthenticator, newBootstrapToken, tokenDigest } from './ca/bootstrap-tokens.ts';
 export type { Authenticator } from './ca/authenticator.ts';
+export * from './injection/index.ts';

@@ -4,11 +4,9 @@
 // numbers as target ports and the slice's conditions as readiness. Meshed pods that back no
 // Service are workloads too: their sidecars need configuration all the same.
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
+import { PROXY_CONTAINER_NAME } from '../../injection/sidecar-containers.ts';
 import type { DeclaredService, ServicePort } from '../../model/mesh-model.ts';
 import { inferProtocol, type Protocol, type Workload, type WorkloadPort } from '../../resources/workload.ts';
-
-/** The container injection adds (a native sidecar): its presence makes a pod a mesh member. */
-export const PROXY_CONTAINER_NAME = 'weft-proxy';
 
 /** The label EndpointSlice controllers put on each slice: the Service it belongs to. */
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
