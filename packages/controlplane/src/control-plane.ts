@@ -76,6 +76,12 @@ export class ControlPlane {
 
   async start(): Promise<BoundAddresses> {
     const { registry, log } = this.options;
+    // The debug port first: it answers (503 on /ready) while the registry makes its first sync,
+    // which against a Kubernetes API server can take a while.
+    this.debug.listen(this.options.debugAddress.port, this.options.debugAddress.host);
+    await once(this.debug, 'listening');
+    const debug = { host: this.options.debugAddress.host, port: (this.debug.address() as AddressInfo).port };
+    logListening(log, 'debug', debug);
     this.ads.publish(new SnapshotTranslator(await registry.start(), this.trustBundle));
     registry.onModel((model) => {
       this.pending = model;
@@ -90,10 +96,6 @@ export class ControlPlane {
       logListening(log, 'xds', xds);
     }
     const secure = this.options.identity && (await this.startSecure(this.options.identity));
-    this.debug.listen(this.options.debugAddress.port, this.options.debugAddress.host);
-    await once(this.debug, 'listening');
-    const debug = { host: this.options.debugAddress.host, port: (this.debug.address() as AddressInfo).port };
-    logListening(log, 'debug', debug);
     this.ready = true;
     return { xds, secure, debug };
   }

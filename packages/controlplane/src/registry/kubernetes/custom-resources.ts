@@ -134,7 +134,7 @@ export function assembleMesh(
           // The current version does not fit the mesh: step back to the last accepted one, if any.
           entry.problem = `${formatPath(problem.path)}: ${problem.problem}`;
           const previous = accepted.get(resourceKey(problem.kind, namespace, name));
-          entry.inForce = previous !== undefined && previous.uid === entry.current.uid && previous !== entry.current ? previous : undefined;
+          entry.inForce = previous !== undefined && previous.uid === entry.current.uid && previous.generation !== entry.current.generation ? previous : undefined;
         } else {
           entry.inForce = undefined;
         }

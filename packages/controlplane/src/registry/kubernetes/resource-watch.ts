@@ -5,6 +5,7 @@
 // from the last resourceVersion, so a watch dropped between events loses none of them.
 import { ADD, DELETE, ERROR, ListWatch, UPDATE, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { describeError } from '../../kubernetes/api-errors.ts';
 
 export interface Backoff {
   readonly baseMs: number;
@@ -127,14 +128,4 @@ export class ResourceWatch<T extends KubernetesObject> {
       void this.informer.start();
     }, delayMs);
   }
-}
-
-/** What went wrong, without request headers or bodies (which may carry credentials). */
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const record = error as Error & { statusCode?: number; code?: number | string; cause?: unknown };
-  const status = record.statusCode ?? (typeof record.code === 'number' ? record.code : undefined);
-  const cause = record.cause instanceof Error ? `: ${(record.cause as Error & { code?: string }).code ?? record.cause.message}` : '';
-  const message = error.message.split('\n')[0] ?? '';
-  return `${status === undefined ? '' : `HTTP ${status} `}${message.slice(0, 200)}${cause}`;
 }
