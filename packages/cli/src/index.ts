@@ -1,2 +1,3 @@
 export { ManagedProcess, type LogRecord } from './supervisor.ts';
 export { EPHEMERAL_PROXY_LISTENERS, LoopbackMesh, PROGRAMS, toMeshFile, workloadDocument, type MeshDocument, type RunningWorkload, type WorkloadSpec } from './demo/loopback-mesh.ts';
+export { installCommand } from './install/install-command.ts';

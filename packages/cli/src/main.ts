@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { caCommand } from './ca/ca-command.ts';
 import { runDemo } from './demo/demo.ts';
 import { injectCommand } from './inject/inject-command.ts';
+import { installCommand } from './install/install-command.ts';
 
 interface Command {
   readonly summary: string;
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   },
   ca: caCommand,
   inject: injectCommand,
+  install: installCommand,
 };
 
 class UsageError extends Error {}
@@ -62,5 +64,11 @@ async function main(argv: string[]): Promise<number> {
     return usage ? 2 : 1;
   }
 }
+
+// `weft install | head`: the reader went away, which is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
 
 process.exitCode = await main(process.argv.slice(2));
