@@ -33,6 +33,13 @@ describe('TrafficRoute: query parameter matches', () => {
   });
 });
 
+describe('TrafficRoute: header matches', () => {
+  it('takes exactly one of exact, prefix, regex, present, absent', () => {
+    assert.deepEqual(rule(trafficRouteWith(`{match: [{headers: {x-beta: {present: true}}}], ${DEST}}`)).matches[0]?.headers, [{ name: 'x-beta', kind: 'present' }]);
+    assertRefused(trafficRouteWith(`{match: [{headers: {x-beta: {present: true, exact: "1"}}}], ${DEST}}`), 'spec.http[0].match[0].headers.x-beta', 'set exactly one of exact, prefix, regex, present, absent (got exact, present)');
+  });
+});
+
 describe('TrafficRoute: retries', () => {
   it('reads attempts, perTryTimeout, retryOn (status codes apart) and backoff', () => {
     assert.deepEqual(rules(TRAFFIC_MESH)[0]?.retries, {

@@ -68,8 +68,9 @@ const DEFAULT_MIRROR_PERCENTAGE = 100;
 function parseHeaderMatch(name: string, field: Field): HeaderMatch {
   headerName(name, field);
   field.object(['exact', 'prefix', 'regex', 'present', 'absent']);
-  if (field.get('present').present || field.get('absent').present) {
-    const kind = field.oneOf(['present', 'absent'] as const);
+  // Exactly one: `{present: true, exact: "1"}` would otherwise drop the value silently.
+  const kind = field.oneOf(['exact', 'prefix', 'regex', 'present', 'absent'] as const);
+  if (kind === 'present' || kind === 'absent') {
     if (!field.get(kind).boolean()) field.get(kind).fail('only `true` is meaningful here');
     return Object.freeze({ name, kind });
   }
