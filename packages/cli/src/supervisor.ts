@@ -23,9 +23,14 @@ export class ManagedProcess {
   private readonly lines: string[] = [];
   private readonly waiters = new Set<Waiter>();
 
-  constructor(name: string, script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; echo?: (line: string) => void } = {}) {
+  /**
+   * `prefix`: a command that execs Node in the end, e.g. `ip netns exec NS` or `setpriv --reuid=1337 ...`,
+   * so signals still reach the program itself.
+   */
+  constructor(name: string, script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; echo?: (line: string) => void; prefix?: readonly string[] } = {}) {
     this.name = name;
-    this.child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...commandArgs] = [...(options.prefix ?? []), process.execPath, script, ...args] as [string, ...string[]];
+    this.child = spawn(command, commandArgs, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (!stream) continue;
