@@ -10,12 +10,12 @@ export interface PortSpec {
   readonly appProtocol?: string;
 }
 
-export function service(name: string, ports: readonly PortSpec[], namespace = 'default'): KubeObject {
+export function service(name: string, ports: readonly PortSpec[], namespace = 'default', clusterIP?: string): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace },
-    spec: { selector: { app: name }, ports: ports.map(({ name: portName, port, targetPort, appProtocol }) => ({ name: portName, port, targetPort, protocol: 'TCP', appProtocol })) },
+    spec: { selector: { app: name }, ...(clusterIP ? { clusterIP, clusterIPs: [clusterIP] } : {}), ports: ports.map(({ name: portName, port, targetPort, appProtocol }) => ({ name: portName, port, targetPort, protocol: 'TCP', appProtocol })) },
   };
 }
 
@@ -65,7 +65,7 @@ const HTTP: readonly PortSpec[] = [{ name: 'http', port: 8080, targetPort: 9080 
 /** orders (two pods, v1 and v2) and frontend (one pod): a small cluster to route in. */
 export function ordersCluster(): KubeObject[] {
   return [
-    service('orders', HTTP),
+    service('orders', HTTP, 'default', '198.19.0.10'),
     service('frontend', HTTP),
     pod({ name: 'orders-v1-0', ip: '10.0.0.11', labels: { app: 'orders', version: 'v1' }, serviceAccount: 'orders' }),
     pod({ name: 'orders-v2-0', ip: '10.0.0.12', labels: { app: 'orders', version: 'v2' }, serviceAccount: 'orders' }),

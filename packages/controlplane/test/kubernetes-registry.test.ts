@@ -44,6 +44,7 @@ describe('Kubernetes registry: the mesh from Services, EndpointSlices and Pods',
     const orders = model.services.get(ORDERS);
     assert.ok(orders);
     assert.deepEqual(orders.ports, [{ name: 'http', port: 8080, protocol: 'HTTP' }]);
+    assert.deepEqual(orders.addresses, ['198.19.0.10'], 'the ClusterIP, which captured connections carry');
     assert.deepEqual(
       orders.endpoints.map((endpoint) => [endpoint.workload, endpoint.address, endpoint.targetPorts.get(8080), endpoint.serviceAccount, endpoint.mtls, endpoint.labels.version]),
       [

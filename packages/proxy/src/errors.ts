@@ -14,6 +14,8 @@ export const ProxyErrorKind = {
   BAD_REQUEST: { code: 'WEFT_ERR_BAD_REQUEST', status: 400, flag: 'DPE' },
   ACCESS_DENIED: { code: 'WEFT_ERR_ACCESS_DENIED', status: 403, flag: 'RBAC' },
   MTLS_REQUIRED: { code: 'WEFT_ERR_MTLS_REQUIRED', status: 403, flag: 'MTLS' },
+  /** outboundTrafficPolicy REGISTRY_ONLY: the destination is not a service of the mesh (Envoy's BlackHoleCluster). */
+  NOT_IN_REGISTRY: { code: 'WEFT_ERR_NOT_IN_REGISTRY', status: 502, flag: 'BH' },
 } as const;
 
 export type ProxyErrorKind = (typeof ProxyErrorKind)[keyof typeof ProxyErrorKind];

@@ -3,6 +3,7 @@
 // workload's traffic.
 import { readFile } from 'node:fs/promises';
 import { createLogger, parseDuration, parseHostPort, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
+import { OUTBOUND_TRAFFIC_POLICIES } from './outbound/outbound-listener.ts';
 import { Proxy, type ProxyOptions } from './proxy.ts';
 
 const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [options]
@@ -16,6 +17,9 @@ const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [option
   --stats-address HOST:PORT    Prometheus endpoint; default 0.0.0.0:15090
   --health-address HOST:PORT   readiness for the kubelet (GET /healthz/ready); default 0.0.0.0:15021
   --app-host HOST              where the application listens; default 127.0.0.1
+  --outbound-traffic-policy P  captured connections to destinations outside the mesh: ALLOW_ANY
+                               (passed through; default) or REGISTRY_ONLY (HTTP 502, TCP reset)
+                               (env WEFT_OUTBOUND_TRAFFIC_POLICY)
   --token-file FILE            token proving this workload's identity to the certificate service
                                (env WEFT_TOKEN_FILE); enables mTLS, and xDS over TLS on --xds-address
   --ca-address HOST:PORT       certificate service; default: the --xds-address
@@ -38,6 +42,7 @@ runMain(log, async () => {
     'stats-address': { type: 'string', default: '0.0.0.0:15090' },
     'health-address': { type: 'string', default: '0.0.0.0:15021' },
     'app-host': { type: 'string', default: '127.0.0.1' },
+    'outbound-traffic-policy': { type: 'string', default: env.WEFT_OUTBOUND_TRAFFIC_POLICY ?? 'ALLOW_ANY' },
     'token-file': { type: 'string', default: env.WEFT_TOKEN_FILE ?? '' },
     'ca-address': { type: 'string', default: '' },
     'ca-root-cert': { type: 'string', default: env.WEFT_CA_ROOT_CERT ?? '' },
@@ -47,6 +52,8 @@ runMain(log, async () => {
   if (!values) return;
   if (!values['xds-address'] || !values.workload) throw new Error(`--xds-address and --workload are required\n${USAGE}`);
   const xdsAddress = parseHostPort(values['xds-address'], '--xds-address');
+  const policy = OUTBOUND_TRAFFIC_POLICIES.find((candidate) => candidate === values['outbound-traffic-policy'].toUpperCase());
+  if (!policy) throw new Error(`--outbound-traffic-policy must be one of ${OUTBOUND_TRAFFIC_POLICIES.join(', ')}, got "${values['outbound-traffic-policy']}"`);
   let identity: ProxyOptions['identity'];
   if (values['token-file']) {
     if (!values['ca-root-cert']) throw new Error('--token-file needs --ca-root-cert (the root that signed the control plane certificate)');
@@ -70,6 +77,7 @@ runMain(log, async () => {
     statsAddress: parseHostPort(values['stats-address'], '--stats-address'),
     healthAddress: parseHostPort(values['health-address'], '--health-address'),
     appHost: values['app-host'],
+    outboundTrafficPolicy: policy,
     log,
     identity,
   });

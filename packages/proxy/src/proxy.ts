@@ -9,8 +9,7 @@ import { logListening, type HostPort, type Logger } from '@weft/runtime';
 import { createAdminServer } from './admin/admin-server.ts';
 import { createHealthServer } from './admin/health-server.ts';
 import { ConfigStore } from './config/config-store.ts';
-import { PLAINTEXT } from './http/handler.ts';
-import { createPlaintextListener } from './http/plaintext-listener.ts';
+import type { RequestContext } from './http/handler.ts';
 import { createHttp1Server, type ServeOptions } from './http/serve-http1.ts';
 import { createHttp2Server } from './http/serve-http2.ts';
 import { CONTROL_PLANE_CHANNEL_OPTIONS } from './identity/certificate-client.ts';
@@ -20,12 +19,14 @@ import { Authorizer } from './inbound/authorization.ts';
 import { InboundAdmission } from './inbound/inbound-admission.ts';
 import { inboundHandler } from './inbound/inbound-handler.ts';
 import { attachInboundUpgrade, serveOpaqueTcp, serveTcpTunnel } from './inbound/inbound-tunnels.ts';
-import { createInboundListener, securityOf } from './inbound/inbound-listener.ts';
+import { createInboundListener } from './inbound/inbound-listener.ts';
+import { connectionOf } from './http/connection-info.ts';
 import { createStatsServer, ProxyMetrics } from './metrics/proxy-metrics.ts';
 import { ClusterManager } from './outbound/concrete/cluster-manager.ts';
 import { UpstreamPools } from './outbound/endpoint/upstream-pools.ts';
 import { RouteTable } from './outbound/logical/route-table.ts';
-import { attachOutboundTunnels } from './outbound/tunnels.ts';
+import { createOutboundListener, type OutboundTrafficPolicy } from './outbound/outbound-listener.ts';
+import { attachOutboundTunnels, serveCapturedTcp } from './outbound/tunnels.ts';
 import { AdsClient } from './xds/ads-client.ts';
 
 export const PROXY_VERSION = '0.1.0';
@@ -46,6 +47,8 @@ export interface ProxyOptions {
   /** With an identity the proxy speaks mTLS to peers and xDS over TLS; without, plaintext (development). */
   readonly identity?: Omit<IdentityOptions, 'log'>;
   readonly xdsBackoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** What captured connections to destinations outside the mesh get; default ALLOW_ANY. */
+  readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
 }
 
 export type BoundProxy = Record<'outbound' | 'inbound' | 'admin' | 'stats' | 'health', HostPort>;
@@ -100,26 +103,39 @@ export class Proxy {
     const routes = new RouteTable(this.store, clusters.dispatch, clusters);
     const onComplete = this.metrics.record.bind(this.metrics);
     const admission = new InboundAdmission(this.store, new Authorizer(this.store), `${workload}.${namespace}`);
-    const outbound: ServeOptions = { direction: 'outbound', handler: routes.handler, log, onComplete };
+    const outbound: ServeOptions = { direction: 'outbound', handler: routes.handler, log, onComplete, connectionOf };
     const inbound: ServeOptions = {
       direction: 'inbound',
       handler: inboundHandler({ admission, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}` }),
       log,
       onComplete,
-      securityOf,
+      connectionOf,
     };
     const outboundServers = { http1: createHttp1Server(outbound), http2: createHttp2Server(outbound) };
     const inboundServers = { http1: createHttp1Server(inbound), http2: createHttp2Server(inbound) };
-    attachOutboundTunnels(outboundServers.http1, { routes, clusters, log, onComplete: (context, status, flag) => onComplete({ context, status, flag, durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 }) });
-    const tunnels = { admission, appHost: options.appHost, log, securityOf };
+    const outboundTunnels = { routes, clusters, log, onComplete: (context: RequestContext, status: number, flag: string) => onComplete({ context, status, flag, durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 }) };
+    attachOutboundTunnels(outboundServers.http1, outboundTunnels);
+    const tunnels = { admission, appHost: options.appHost, log, connectionOf };
     attachInboundUpgrade(inboundServers.http1, tunnels);
     this.protocolServers = [outboundServers.http1, outboundServers.http2, inboundServers.http1, inboundServers.http2];
     this.servers = {
-      outbound: createPlaintextListener(outboundServers),
+      outbound: createOutboundListener({
+        ...outboundServers,
+        routes,
+        tcp: (socket, destination, connection) => serveCapturedTcp(socket, destination, connection, outboundTunnels),
+        policy: options.outboundTrafficPolicy ?? 'ALLOW_ANY',
+        listenerPort: () => this.boundPort('outbound'),
+        log,
+      }),
       inbound: createInboundListener({
         ...inboundServers,
-        tcp: (socket, security) => serveTcpTunnel(socket, security, tunnels),
-        opaque: { port: () => this.singleTcpPort(), serve: (socket, port, first) => serveOpaqueTcp(socket, PLAINTEXT, port, first, tunnels) },
+        tcp: (socket, connection) => serveTcpTunnel(socket, connection, tunnels),
+        opaque: {
+          port: () => this.singleTcpPort(),
+          isTcp: (port) => this.store.values('listener').get(`inbound|${port}`)?.protocol === 'TCP',
+          serve: (socket, port) => serveOpaqueTcp(socket, connectionOf(socket), port, Buffer.alloc(0), tunnels),
+        },
+        listenerPort: () => this.boundPort('inbound'),
         identity,
         plaintextAllowed: () => this.plaintextAllowed(),
         log,
@@ -128,6 +144,10 @@ export class Proxy {
       stats: createStatsServer(this.metrics),
       health: createHealthServer(this.store, identity),
     };
+  }
+
+  private boundPort(listener: 'inbound' | 'outbound'): number {
+    return (this.servers[listener].address() as AddressInfo | null)?.port ?? 0;
   }
 
   /** The workload's TCP port, when it has exactly one: where opaque plaintext can only be meant for. */

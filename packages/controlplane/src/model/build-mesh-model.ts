@@ -55,17 +55,17 @@ export function resolveHostname(host: string, namespace: string, clusterDomain: 
 }
 
 function buildServices(documents: MeshDocuments, clusterDomain: string, problems: ProblemList): Map<string, Service> {
-  const building = new Map<string, { name: string; namespace: string; declared: boolean; ports: Map<string, ServicePort>; endpoints: ServiceEndpoint[] }>();
+  const building = new Map<string, { name: string; namespace: string; declared: boolean; addresses: readonly string[]; ports: Map<string, ServicePort>; endpoints: ServiceEndpoint[] }>();
   for (const declared of documents.declaredServices) {
     const ports = new Map(declared.ports.map((port) => [port.name, port]));
-    building.set(resolveHostname(declared.name, declared.namespace, clusterDomain), { name: declared.name, namespace: declared.namespace, declared: true, ports, endpoints: [] });
+    building.set(resolveHostname(declared.name, declared.namespace, clusterDomain), { name: declared.name, namespace: declared.namespace, declared: true, addresses: declared.addresses, ports, endpoints: [] });
   }
   for (const workload of documents.workloads) {
     for (const serviceName of workload.services) {
       const hostname = resolveHostname(serviceName, workload.meta.namespace, clusterDomain);
       let service = building.get(hostname);
       if (!service) {
-        service = { name: serviceName, namespace: workload.meta.namespace, declared: false, ports: new Map(), endpoints: [] };
+        service = { name: serviceName, namespace: workload.meta.namespace, declared: false, addresses: [], ports: new Map(), endpoints: [] };
         building.set(hostname, service);
       }
       // A declared service's ports are its own; otherwise its workloads must agree on them.
@@ -100,6 +100,7 @@ function buildServices(documents: MeshDocuments, clusterDomain: string, problems
         hostname,
         ports: Object.freeze([...service.ports.values()].sort((a, b) => a.port - b.port)),
         endpoints: Object.freeze(service.endpoints),
+        addresses: Object.freeze([...service.addresses]),
       }),
     );
   }

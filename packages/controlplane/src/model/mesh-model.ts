@@ -35,6 +35,8 @@ export interface Service {
   readonly hostname: string;
   readonly ports: readonly ServicePort[];
   readonly endpoints: readonly ServiceEndpoint[];
+  /** Virtual IPs (ClusterIPs) callers connect to; empty for services derived from workloads. */
+  readonly addresses: readonly string[];
 }
 
 /**
@@ -45,6 +47,8 @@ export interface DeclaredService {
   readonly name: string;
   readonly namespace: string;
   readonly ports: readonly ServicePort[];
+  /** Virtual IPs (ClusterIPs) that callers connect to; none for a headless service. */
+  readonly addresses: readonly string[];
 }
 
 /** One subset (or the whole) of one service port: what a cluster is made of. */

@@ -9,7 +9,7 @@ import type { RetryPolicy } from '../resources/retry-policy.ts';
 import type { StringMatch } from '../resources/string-match.ts';
 import type { RequestMatch } from '../resources/traffic-route.ts';
 import { ResourceSetBuilder, type ResourceSet } from './snapshot.ts';
-import { clusterName } from './translate-clusters.ts';
+import { clusterName, PROTOCOL } from './translate-clusters.ts';
 
 type RouteProperties = weft.config.v1.Route.$Properties;
 
@@ -85,11 +85,11 @@ function routesFor(model: MeshModel, service: Service, port: ServicePort): Route
   });
 }
 
-/** Names a service answers to from a proxy in `namespace` (short names only within its own). */
+/** Names a service answers to from a proxy in `namespace` (short names only within its own), and its virtual IPs. */
 function domains(service: Service, namespace: string): string[] {
   const names = [service.hostname, `${service.name}.${service.namespace}.svc`, `${service.name}.${service.namespace}`];
   if (service.namespace === namespace) names.push(service.name);
-  return names;
+  return [...names, ...service.addresses];
 }
 
 export function routes(model: MeshModel, namespace: string): ResourceSet {
@@ -97,7 +97,7 @@ export function routes(model: MeshModel, namespace: string): ResourceSet {
   for (const service of model.services.values()) {
     for (const port of service.ports) {
       const name = `${service.hostname}:${port.port}`;
-      set.add(name, { name, service: service.hostname, port: port.port, domains: domains(service, namespace), routes: routesFor(model, service, port) });
+      set.add(name, { name, service: service.hostname, port: port.port, domains: domains(service, namespace), routes: routesFor(model, service, port), protocol: PROTOCOL[port.protocol] });
     }
   }
   return set.build();

@@ -3,15 +3,18 @@
 // per request.
 import type { Readable } from 'node:stream';
 import type { PeerIdentity } from '@weft/ca';
+import type { OriginalDestination } from '@weft/original-dst';
 
-/** How the connection a request arrived on was secured. */
-export interface ConnectionSecurity {
+/** What is known about the connection a request arrived on. */
+export interface ConnectionInfo {
   readonly mtls: boolean;
   /** The caller's verified SPIFFE identity (mTLS only). */
   readonly peer: PeerIdentity | undefined;
+  /** With transparent capture: where the caller was connecting before iptables sent it here. */
+  readonly originalDestination?: OriginalDestination;
 }
 
-export const PLAINTEXT: ConnectionSecurity = Object.freeze({ mtls: false, peer: undefined });
+export const PLAINTEXT: ConnectionInfo = Object.freeze({ mtls: false, peer: undefined });
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -27,7 +30,7 @@ export interface ProxyRequest {
   readonly body: Readable | null;
   /** Aborted when the caller goes away or a deadline passes. */
   readonly signal: AbortSignal;
-  readonly security: ConnectionSecurity;
+  readonly connection: ConnectionInfo;
   /** The caller's IP address. */
   readonly remoteAddress: string;
 }

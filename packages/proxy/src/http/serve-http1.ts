@@ -5,13 +5,13 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Logger } from '@weft/runtime';
 import { runExchange, type ExchangeOptions, type ResponseSink } from './exchange.ts';
-import { newContext, PLAINTEXT, type ConnectionSecurity, type HeaderMap, type ProxyRequest, type RequestContext } from './handler.ts';
+import { newContext, PLAINTEXT, type ConnectionInfo, type HeaderMap, type ProxyRequest, type RequestContext } from './handler.ts';
 import { forwardableHeaders } from './headers.ts';
 
 export interface ServeOptions extends ExchangeOptions {
   readonly direction: RequestContext['direction'];
   /** How a connection was secured (the inbound listener knows); plaintext when absent. */
-  readonly securityOf?: (socket: Socket) => ConnectionSecurity;
+  readonly connectionOf?: (socket: Socket) => ConnectionInfo;
 }
 
 function hasBody(request: IncomingMessage): boolean {
@@ -87,7 +87,7 @@ export function createHttp1Server(options: ServeOptions): Server {
       headers: forwardableHeaders(incoming.headers),
       body: hasBody(incoming) ? incoming : null,
       signal: callerGone.signal,
-      security: options.securityOf?.(incoming.socket) ?? PLAINTEXT,
+      connection: options.connectionOf?.(incoming.socket) ?? PLAINTEXT,
       remoteAddress: incoming.socket.remoteAddress ?? '',
     };
     runExchange(options, request, newContext(options.direction), http1Sink(outgoing, options.log), callerGone);

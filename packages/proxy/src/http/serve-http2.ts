@@ -79,7 +79,7 @@ export function createHttp2Server(options: ServeOptions): Http2Server {
       // HTTP/2 says when a request has no body: the stream ends with the headers.
       body: flags & NGHTTP2_FLAG_END_STREAM ? null : stream,
       signal: callerGone.signal,
-      security: (socket && options.securityOf?.(socket)) ?? PLAINTEXT,
+      connection: (socket && options.connectionOf?.(socket)) ?? PLAINTEXT,
       remoteAddress: socket?.remoteAddress ?? '',
     };
     runExchange(options, request, newContext(options.direction), http2Sink(stream), callerGone);

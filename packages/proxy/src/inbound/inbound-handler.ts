@@ -18,7 +18,7 @@ export function inboundHandler(options: InboundOptions): Handler {
   return async (request, context) => {
     context.destinationWorkload = workload;
     const named = request.headers[TARGET_PORT_HEADER];
-    const listener = admission.admit({ namedPort: typeof named === 'string' ? named : undefined, security: request.security, method: request.method, path: request.path });
+    const listener = admission.admit({ namedPort: typeof named === 'string' ? named : undefined, connection: request.connection, method: request.method, path: request.path });
     const headers = { ...request.headers };
     delete headers[TARGET_PORT_HEADER];
     context.upstreamAddress = formatHostPort({ host: appHost, port: listener.port });

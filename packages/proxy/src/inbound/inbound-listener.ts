@@ -10,7 +10,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { peerIdentity } from '@weft/ca';
 import type { Logger } from '@weft/runtime';
-import { PLAINTEXT, type ConnectionSecurity } from '../http/handler.ts';
+import { capturedDestination, connectionOf, setConnection } from '../http/connection-info.ts';
+import { PLAINTEXT, type ConnectionInfo } from '../http/handler.ts';
 import { dispatchPlaintext, looksLikeHttp1, startsHttp2, withFirstBytes } from '../http/plaintext-listener.ts';
 import { startsTcpPreface } from '../http/tcp-preface.ts';
 import type { WorkloadIdentity } from '../identity/workload-identity.ts';
@@ -23,29 +24,23 @@ const TLS_HANDSHAKE = 0x16;
  */
 const SERVER_FIRST_WAIT_MS = 100;
 
-/**
- * Kept on the socket itself rather than in a WeakMap: an HTTP/2 session exposes its socket
- * through a Proxy, which forwards property reads but is not the same object.
- */
-const SECURITY = Symbol('weft.connectionSecurity');
-
-type SecuredSocket = Socket & { [SECURITY]?: ConnectionSecurity };
-
-/** How the connection a request arrived on was secured. */
-export function securityOf(socket: Socket): ConnectionSecurity {
-  return (socket as SecuredSocket)[SECURITY] ?? PLAINTEXT;
-}
-
 export interface InboundListenerOptions {
   readonly http1: HttpServer;
   readonly http2: Http2Server;
   /** Opaque TCP: ALPN weft-tcp over mTLS, or a plaintext WEFT-TCP line. */
-  readonly tcp: (socket: Socket, security: ConnectionSecurity) => void;
+  readonly tcp: (socket: Socket, connection: ConnectionInfo) => void;
   /**
    * Plaintext that is not HTTP, or a caller that does not speak first: passed, opaque, to the
-   * workload's one TCP port, if it has exactly one (`port` undefined otherwise).
+   * workload's one TCP port, if it has exactly one (`port` undefined otherwise); with capture,
+   * to the port it was headed for. Plaintext captured for a TCP port (`isTcp`) is always opaque.
    */
-  readonly opaque: { readonly port: () => number | undefined; readonly serve: (socket: Socket, port: number, first: Buffer) => void };
+  readonly opaque: {
+    readonly port: () => number | undefined;
+    readonly isTcp: (port: number) => boolean;
+    readonly serve: (socket: Socket, port: number) => void;
+  };
+  /** The port this listener is bound to (a connection for it was not redirected). */
+  readonly listenerPort: () => number;
   readonly identity: WorkloadIdentity | undefined;
   /** Whether plaintext connections may be accepted at all now. */
   readonly plaintextAllowed: () => boolean;
@@ -58,8 +53,9 @@ export function createInboundListener(options: InboundListenerOptions): Server {
   // Renewals and trust bundle changes apply to the next handshake; open connections stay.
   identity?.onChange(() => tls.setSecureContext(identity.secureContextOptions()));
   tls.on('secureConnection', (socket: TLSSocket) => {
-    const secured: ConnectionSecurity = { mtls: true, peer: peerIdentity(socket.getPeerCertificate()) };
-    (socket as SecuredSocket)[SECURITY] = secured;
+    // What the listener learned before the handshake (the original destination), plus the peer.
+    const secured: ConnectionInfo = { ...connectionOf(socket), mtls: true, peer: peerIdentity(socket.getPeerCertificate()) };
+    setConnection(socket, secured);
     if (socket.alpnProtocol === 'h2') http2.emit('connection', socket);
     else if (socket.alpnProtocol === 'weft-tcp') tcp(socket, secured);
     else http1.emit('connection', socket);
@@ -67,17 +63,21 @@ export function createInboundListener(options: InboundListenerOptions): Server {
   tls.on('tlsClientError', (error, socket) => {
     log.debug({ error: error.message, remote: socket.remoteAddress }, 'inbound TLS handshake failed');
   });
+  /** The application port a plaintext connection is for: where it was headed (capture), else the only TCP port. */
+  const tcpPortFor = (socket: Socket): number | undefined => connectionOf(socket).originalDestination?.port ?? opaque.port();
   /** A silent plaintext caller of a server-first protocol goes straight to the TCP port. */
   const silence = (socket: Socket) => ({
     afterMs: SERVER_FIRST_WAIT_MS,
     handle: () => {
-      const port = opaque.port();
+      const port = tcpPortFor(socket);
       if (port === undefined || !options.plaintextAllowed()) return false;
-      opaque.serve(socket, port, Buffer.alloc(0));
+      opaque.serve(socket, port);
       return true;
     },
   });
-  return createServer({ noDelay: true }, (socket) =>
+  return createServer({ noDelay: true }, (socket) => {
+    const destination = capturedDestination(socket, options.listenerPort());
+    if (destination) setConnection(socket, { ...PLAINTEXT, originalDestination: destination });
     withFirstBytes(socket, (first) => {
       if (first[0] === TLS_HANDSHAKE) {
         if (!identity?.spiffeId) {
@@ -93,15 +93,17 @@ export function createInboundListener(options: InboundListenerOptions): Server {
         socket.destroy();
         return;
       }
-      if (startsTcpPreface(first)) tcp(socket, PLAINTEXT);
+      // Captured plaintext for a TCP port: the bytes are the application's, whatever they look like.
+      if (destination && opaque.isTcp(destination.port)) opaque.serve(socket, destination.port);
+      else if (startsTcpPreface(first)) tcp(socket, connectionOf(socket));
       else if (looksLikeHttp1(first) || startsHttp2(first)) dispatchPlaintext(socket, first, { http1, http2 });
       else {
-        // Not HTTP: opaque TCP, if the workload has a TCP port to take it.
-        const port = opaque.port();
+        // Not HTTP: opaque TCP, if there is a TCP port to take it.
+        const port = tcpPortFor(socket);
         // The first bytes are still unshifted in the socket: the splice sends them.
         if (port === undefined) socket.destroy();
-        else opaque.serve(socket, port, Buffer.alloc(0));
+        else opaque.serve(socket, port);
       }
-    }, silence(socket)),
-  );
+    }, silence(socket));
+  });
 }

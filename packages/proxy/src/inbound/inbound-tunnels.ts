@@ -6,7 +6,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@weft/runtime';
 import { ProxyError, ProxyErrorKind } from '../errors.ts';
-import type { ConnectionSecurity } from '../http/handler.ts';
+import type { ConnectionInfo } from '../http/handler.ts';
 import { refuseTunnel, requestHead, splice } from '../http/raw-http.ts';
 import { parseTcpPreface } from '../http/tcp-preface.ts';
 import { TARGET_PORT_HEADER } from '../outbound/concrete/upstream-cluster.ts';
@@ -16,7 +16,7 @@ export interface InboundTunnelOptions {
   readonly admission: InboundAdmission;
   readonly appHost: string;
   readonly log: Logger;
-  readonly securityOf: (socket: Socket) => ConnectionSecurity;
+  readonly connectionOf: (socket: Socket) => ConnectionInfo;
 }
 
 const DROP = new Set([TARGET_PORT_HEADER]);
@@ -40,7 +40,7 @@ export function attachInboundUpgrade(server: Server, options: InboundTunnelOptio
     const named = incoming.headers[TARGET_PORT_HEADER];
     let port: number;
     try {
-      port = options.admission.admit({ namedPort: typeof named === 'string' ? named : undefined, security: options.securityOf(incoming.socket), method: incoming.method ?? 'GET', path: incoming.url ?? '/' }).port;
+      port = options.admission.admit({ namedPort: typeof named === 'string' ? named : undefined, connection: options.connectionOf(incoming.socket), method: incoming.method ?? 'GET', path: incoming.url ?? '/' }).port;
     } catch (error) {
       refuseTunnel(socket, error as ProxyError);
       return;
@@ -57,7 +57,7 @@ export function attachInboundUpgrade(server: Server, options: InboundTunnelOptio
 }
 
 /** Serves opaque TCP on `socket`: a WEFT-TCP line, then bytes both ways to the named port. */
-export function serveTcpTunnel(socket: Socket, security: ConnectionSecurity, options: InboundTunnelOptions): void {
+export function serveTcpTunnel(socket: Socket, connection: ConnectionInfo, options: InboundTunnelOptions): void {
   let received = Buffer.alloc(0);
   const timer = setTimeout(() => socket.destroy(), PREFACE_TIMEOUT_MS);
   const onData = (chunk: Buffer): void => {
@@ -71,16 +71,16 @@ export function serveTcpTunnel(socket: Socket, security: ConnectionSecurity, opt
       socket.destroy();
       return;
     }
-    serveOpaqueTcp(socket, security, preface.port, preface.rest, options);
+    serveOpaqueTcp(socket, connection, preface.port, preface.rest, options);
   };
   socket.on('data', onData);
   socket.once('error', () => socket.destroy());
 }
 
 /** Splices `socket` (after `first`, bytes already read) to application port `port`, if admitted. */
-export function serveOpaqueTcp(socket: Socket, security: ConnectionSecurity, port: number, first: Buffer, options: InboundTunnelOptions): void {
+export function serveOpaqueTcp(socket: Socket, connection: ConnectionInfo, port: number, first: Buffer, options: InboundTunnelOptions): void {
   try {
-    options.admission.admit({ namedPort: String(port), security, method: '', path: '' });
+    options.admission.admit({ namedPort: String(port), connection, method: '', path: '' });
   } catch (error) {
     options.log.debug({ error: (error as Error).message }, 'inbound TCP refused');
     socket.destroy();

@@ -1,14 +1,17 @@
 // Outbound tunnels, which the HTTP layers do not touch: an HTTP/1.1 Upgrade (WebSocket) is
 // routed like a request, then its bytes flow both ways to one endpoint; an HTTP CONNECT to a
 // service host:port opens an opaque TCP stream to one endpoint (how an application reaches a
-// TCP service through its sidecar when traffic is not captured). To a peer sidecar both go over
+// TCP service through its sidecar when traffic is not captured), and so does a captured
+// connection to a TCP service's virtual IP. To a peer sidecar all of them go over
 // mTLS: an Upgrade with ALPN http/1.1 and weft-target-port, TCP with ALPN weft-tcp and a first
 // line naming the application port (tcp-preface.ts).
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { OriginalDestination } from '@weft/original-dst';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@weft/runtime';
 import { ProxyError, ProxyErrorKind } from '../errors.ts';
-import { newContext, PLAINTEXT, type ProxyRequest, type RequestContext } from '../http/handler.ts';
+import { newContext, PLAINTEXT, type ConnectionInfo, type ProxyRequest, type RequestContext } from '../http/handler.ts';
 import { forwardableHeaders } from '../http/headers.ts';
 import { refuseTunnel, requestHead, splice } from '../http/raw-http.ts';
 import { requestTarget } from '../http/serve-http1.ts';
@@ -35,7 +38,7 @@ function tunnelRequest(incoming: IncomingMessage, authority: string, path: strin
     headers: forwardableHeaders(incoming.headers),
     body: null,
     signal,
-    security: PLAINTEXT,
+    connection: PLAINTEXT,
     remoteAddress: incoming.socket.remoteAddress ?? '',
   };
 }
@@ -76,22 +79,42 @@ export function attachOutboundTunnels(server: Server, options: TunnelOptions): v
   });
 
   server.on('connect', (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const context = newContext('outbound');
-    const authority = incoming.url ?? '';
     const caller = new AbortController();
     socket.once('close', () => caller.abort());
-    open(options, tunnelRequest(incoming, authority, '/', caller.signal), context, 'weft-tcp').then(
-      ({ socket: upstream, endpoint, done }) => {
-        // To a sidecar, a first line names the application port; to anything else, nothing.
-        if (endpoint.mtls || endpoint.viaSidecar) upstream.write(tcpPreface(endpoint.port));
-        if (head.length > 0) upstream.write(head);
-        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        splice(socket, upstream, () => {
-          done();
-          options.onComplete?.(context, 200, '');
-        });
-      },
-      (error: unknown) => fail(options, socket, context, error),
-    );
+    const request = tunnelRequest(incoming, incoming.url ?? '', '/', caller.signal);
+    openTcp(options, socket, request, head, () => socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'), (context, error) => fail(options, socket, context, error));
   });
+}
+
+/** A captured connection to a TCP service's virtual IP: bytes both ways to one of its endpoints. */
+export function serveCapturedTcp(socket: Socket, destination: OriginalDestination, connection: ConnectionInfo, options: TunnelOptions): void {
+  const caller = new AbortController();
+  socket.once('close', () => caller.abort());
+  socket.on('error', () => socket.destroy());
+  const authority = `${destination.address}:${destination.port}`;
+  const request: ProxyRequest = { method: 'CONNECT', path: '/', authority, headers: {}, body: null, signal: caller.signal, connection, remoteAddress: socket.remoteAddress ?? '' };
+  openTcp(options, socket, request, Buffer.alloc(0), () => undefined, (context, error) => {
+    // No HTTP to answer with: the caller sees its connection reset.
+    if (!(error instanceof ProxyError)) options.log.error({ err: error }, 'unexpected error opening a TCP tunnel');
+    socket.resetAndDestroy();
+    const kind = error instanceof ProxyError ? error.kind : ProxyErrorKind.UPSTREAM_RESET;
+    options.onComplete?.(context, kind.status, kind.flag);
+  });
+}
+
+function openTcp(options: TunnelOptions, socket: Duplex, request: ProxyRequest, head: Buffer, opened: () => void, failed: (context: RequestContext, error: unknown) => void): void {
+  const context = newContext('outbound');
+  open(options, request, context, 'weft-tcp').then(
+    ({ socket: upstream, endpoint, done }) => {
+      // To a sidecar, a first line names the application port; to anything else, nothing.
+      if (endpoint.mtls || endpoint.viaSidecar) upstream.write(tcpPreface(endpoint.port));
+      if (head.length > 0) upstream.write(head);
+      opened();
+      splice(socket, upstream, () => {
+        done();
+        options.onComplete?.(context, 200, '');
+      });
+    },
+    (error: unknown) => failed(context, error),
+  );
 }

@@ -47,7 +47,9 @@ export function declaredService(service: V1Service): DeclaredService | undefined
       const targetPort = typeof port.targetPort === 'number' ? port.targetPort : port.port;
       return Object.freeze({ name: portName(port.name, port.port), port: port.port, protocol: protocolOf(port.name ?? '', port.appProtocol, targetPort) });
     });
-  return Object.freeze({ name: metadata.name, namespace: metadata.namespace, ports: Object.freeze(ports) });
+  // ClusterIPs ("None" for a headless service, which has no virtual IP).
+  const addresses = (spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])).filter((address) => address !== 'None' && address !== '');
+  return Object.freeze({ name: metadata.name, namespace: metadata.namespace, ports: Object.freeze(ports), addresses: Object.freeze(addresses) });
 }
 
 export function hasSidecar(pod: V1Pod): boolean {

@@ -3,7 +3,8 @@
 // prepared predicates.
 import { ResourceType, type weft } from '@weft/proto';
 import type { HeaderMap } from '../../http/handler.ts';
-import { checkPort, InvalidResourceError } from './invalid-resource.ts';
+import { checkPort, enumName, InvalidResourceError } from './invalid-resource.ts';
+import { PROTOCOLS, type Protocol } from './listener.ts';
 import {
   decodeFault,
   decodeHeaderEdits,
@@ -47,8 +48,10 @@ export interface VirtualHostConfig {
   readonly name: string;
   readonly service: string;
   readonly port: number;
+  /** Names and virtual IPs, lower case. */
   readonly domains: readonly string[];
   readonly routes: readonly RouteConfig[];
+  readonly protocol: Protocol;
 }
 
 function compileString(match: weft.config.v1.StringMatch.$Properties | null | undefined, where: string): ValueMatcher | undefined {
@@ -144,5 +147,6 @@ export function decodeRouteConfiguration(name: string, bytes: Uint8Array): Virtu
     port: checkPort(config.port, 'port', name),
     domains: Object.freeze(domains),
     routes: Object.freeze((config.routes ?? []).map((route, index) => decodeRoute(route, `${name} route ${index}`))),
+    protocol: enumName(PROTOCOLS, config.protocol, 'protocol', name),
   });
 }

@@ -23,7 +23,7 @@ const request = (body: Readable | null = null, headers: Record<string, string> =
   headers,
   body,
   signal: new AbortController().signal,
-  security: PLAINTEXT,
+  connection: PLAINTEXT,
   remoteAddress: '127.0.0.1',
 });
 

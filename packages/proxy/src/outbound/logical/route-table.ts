@@ -5,6 +5,7 @@ import type { RouteConfig, VirtualHostConfig } from '../../config/resources/rout
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import { compose, type Handler, type Layer, type ProxyRequest, type RequestContext } from '../../http/handler.ts';
 import { parseAuthority } from '../../http/headers.ts';
+import type { OriginalDestination } from '@weft/original-dst';
 import { faultLayer } from './fault.ts';
 import { headerEditsLayer } from './header-edits.ts';
 import { mirrorLayer, type MirrorStats } from './mirror.ts';
@@ -45,13 +46,23 @@ export class RouteTable {
 
   handler: Handler = async (request, context) => this.resolve(request, context).handler(request, context);
 
-  /** The route a request takes; throws NCFG, DPE or NR. Records service and route in `context`. */
-  resolve(request: Pick<ProxyRequest, 'authority' | 'method' | 'path' | 'headers'>, context: RequestContext): CompiledRoute {
+  /** The service port at a virtual IP and port (where a captured connection was headed), if any. */
+  virtualHostAt(destination: OriginalDestination): VirtualHostConfig | undefined {
+    return this.byAuthority.get(`${destination.address}:${destination.port}`)?.config;
+  }
+
+  /**
+   * The route a request takes; throws NCFG, DPE or NR. Records service and route in `context`.
+   * The Host header names the service; a captured connection's original destination supplies
+   * the port a Host without one leaves out, and the service when the Host names none.
+   */
+  resolve(request: Pick<ProxyRequest, 'authority' | 'method' | 'path' | 'headers' | 'connection'>, context: RequestContext): CompiledRoute {
     if (!this.store.complete) throw new ProxyError(ProxyErrorKind.NO_CONFIG, 'no configuration received from the control plane yet');
     const authority = parseAuthority(request.authority);
     if (!authority) throw new ProxyError(ProxyErrorKind.BAD_REQUEST, `invalid Host "${request.authority}"`);
-    const port = authority.port ?? DEFAULT_HTTP_PORT;
-    const virtualHost = this.byAuthority.get(`${authority.host}:${port}`);
+    const destination = request.connection.originalDestination;
+    const port = authority.port ?? destination?.port ?? DEFAULT_HTTP_PORT;
+    const virtualHost = this.byAuthority.get(`${authority.host}:${port}`) ?? (destination && this.byAuthority.get(`${destination.address}:${destination.port}`));
     if (!virtualHost) throw new ProxyError(ProxyErrorKind.NO_ROUTE, `no service ${authority.host} on port ${port} in this mesh`);
     context.destinationService = virtualHost.config.service;
     const query = request.path.indexOf('?');

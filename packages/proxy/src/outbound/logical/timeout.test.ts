@@ -5,7 +5,7 @@ import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import { newContext, PLAINTEXT, type Handler, type ProxyRequest } from '../../http/handler.ts';
 import { timeoutLayer } from './timeout.ts';
 
-const request = (): ProxyRequest => ({ method: 'GET', path: '/', authority: 'a', headers: {}, body: null, signal: new AbortController().signal, security: PLAINTEXT, remoteAddress: '127.0.0.1' });
+const request = (): ProxyRequest => ({ method: 'GET', path: '/', authority: 'a', headers: {}, body: null, signal: new AbortController().signal, connection: PLAINTEXT, remoteAddress: '127.0.0.1' });
 
 /** An upstream that never answers, but gives up when its signal aborts (as undici does). */
 const hangs: Handler = (req) =>
