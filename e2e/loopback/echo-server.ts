@@ -5,13 +5,13 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { parseArgs } from 'node:util';
-import { createLogger, logListening, runMain, stopOnSignals } from '@weft/runtime';
+import { createLogger, logListening, parseHostPort, runMain, stopOnSignals } from '@weft/runtime';
 import { acceptKey, readTextFrame, textFrame } from './websocket-frames.ts';
 
 const log = createLogger('echo');
 
 runMain(log, async () => {
-  const { values } = parseArgs({ strict: false, options: { workload: { type: 'string', default: 'echo' }, mode: { type: 'string', default: 'tcp' } } });
+  const { values } = parseArgs({ strict: false, options: { workload: { type: 'string', default: 'echo' }, mode: { type: 'string', default: 'tcp' }, listen: { type: 'string', default: '127.0.0.1:0' } } });
   const name = String(values.workload);
   let server: Server;
   if (values.mode === 'websocket') {
@@ -43,7 +43,8 @@ runMain(log, async () => {
       socket.pipe(socket);
     });
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  logListening(log, 'app', { host: '127.0.0.1', port: (server.address() as AddressInfo).port });
+  const address = parseHostPort(String(values.listen), '--listen');
+  await new Promise<void>((resolve) => server.listen(address.port, address.host, resolve));
+  logListening(log, 'app', { host: address.host, port: (server.address() as AddressInfo).port });
   stopOnSignals(log, () => new Promise((resolve) => server.close(() => resolve())));
 });

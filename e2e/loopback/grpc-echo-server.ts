@@ -4,14 +4,14 @@
 // Stream, bidirectional Chat, and Stats. Metadata is echoed; trailers name the replica.
 import { parseArgs } from 'node:util';
 import { Metadata, Server, ServerCredentials, status, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { createLogger, logListening, runMain, stopOnSignals } from '@weft/runtime';
+import { createLogger, formatHostPort, logListening, parseHostPort, runMain, stopOnSignals } from '@weft/runtime';
 import { ECHO_SERVICE, type EchoRequest } from './grpc-echo-service.ts';
 
 const log = createLogger('grpc-echo');
 
 runMain(log, async () => {
   // LoopbackMesh passes demo-app flags too; only these matter here.
-  const { values } = parseArgs({ strict: false, options: { workload: { type: 'string', default: 'echo' }, mode: { type: 'string', default: 'ok' } } });
+  const { values } = parseArgs({ strict: false, options: { workload: { type: 'string', default: 'echo' }, mode: { type: 'string', default: 'ok' }, listen: { type: 'string', default: '127.0.0.1:0' } } });
   const replica = String(values.workload);
   const down = values.mode === 'unavailable';
   let calls = 0;
@@ -54,7 +54,8 @@ runMain(log, async () => {
     },
     Stats: (_call: ServerUnaryCall<EchoRequest, unknown>, callback: sendUnaryData<unknown>) => callback(null, { calls, replica }),
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
-  logListening(log, 'app', { host: '127.0.0.1', port });
+  const address = parseHostPort(String(values.listen), '--listen');
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(formatHostPort(address), ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  logListening(log, 'app', { host: address.host, port });
   stopOnSignals(log, () => new Promise((resolve) => server.tryShutdown(() => resolve())));
 });
