@@ -95,6 +95,14 @@ describe('gRPC through two sidecars', () => {
     assert.equal(failed.error?.code, 5, `NOT_FOUND, got ${failed.error?.code ?? 0} ${failed.error?.details ?? ''}`);
     assert.equal(failed.error?.details, 'no such order');
     assert.deepEqual(failed.trailers?.get('x-replica'), ['echo-1']);
+    // Both sidecars label the calls with their gRPC status, read from the trailers.
+    for (const [workload, direction] of [['caller', 'outbound'], ['echo-1', 'inbound']] as const) {
+      const series = ['0', '5'].map((grpcStatus) => new RegExp(`^weft_requests_total\\{direction="${direction}",.*response_code="200",grpc_status="${grpcStatus}",response_flags="-"\\} [1-9]`, 'm'));
+      await pollUntil(`${workload} to count the calls by gRPC status`, 5000, async () => {
+        const stats = (await httpGet(mesh.workload(workload).stats, '/stats/prometheus')).text;
+        return series.every((pattern) => pattern.test(stats)) ? true : undefined;
+      });
+    }
   });
 
   it('UNAVAILABLE from one replica is retried on the other: 50 of 50 succeed', async () => {

@@ -38,7 +38,7 @@ describe('loopback mesh: control plane, two sidecars, two apps', () => {
     assert.deepEqual(upstream && [upstream.host, upstream.status], ['orders:8080', 200]);
     // The orders sidecar saw it inbound: its metrics count the request.
     const stats = await httpGet(mesh.workload('orders-1').stats, '/stats/prometheus');
-    assert.match(stats.text, /weft_requests_total\{direction="inbound",destination_service="",destination_workload="orders-1\.default",response_code="200",response_flags="-"\} [1-9]/);
+    assert.match(stats.text, /weft_requests_total\{direction="inbound",source_workload="frontend",source_namespace="default",destination_service="orders\.default\.svc\.cluster\.local",destination_workload="orders-1",destination_namespace="default",.*response_code="200",grpc_status="",response_flags="-"\} [1-9]/);
   });
 
   it('sends traffic to an endpoint added to the mesh file within 2 s', async () => {

@@ -102,6 +102,23 @@ describe('tunnels through two sidecars', () => {
     const echoed = await readUntil(socket, rest, (bytes) => bytes.length >= payload.length);
     assert.ok(echoed.subarray(0, payload.length).equals(payload), 'the same 200 kB came back');
     socket.destroy();
+    // The stream and its bytes are counted on both sidecars once it closes.
+    const series = (text: string, name: string, direction: string): number | undefined => {
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{direction="${direction}"`) && candidate.includes('destination_workload="tcp-1"'));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const caller = await pollUntil('the caller sidecar to count the closed stream', 5000, async () => {
+      const text = (await httpGet(mesh.workload('caller').stats, '/stats/prometheus')).text;
+      return series(text, 'weft_tcp_connections_closed_total', 'outbound') === 1 ? text : undefined;
+    });
+    assert.equal(series(caller, 'weft_tcp_connections_opened_total', 'outbound'), 1);
+    assert.equal(series(caller, 'weft_tcp_received_bytes_total', 'outbound'), payload.length);
+    assert.equal(series(caller, 'weft_tcp_sent_bytes_total', 'outbound'), payload.length);
+    const callee = await pollUntil('the tcpecho sidecar to count the closed stream', 5000, async () => {
+      const text = (await httpGet(mesh.workload('tcp-1').stats, '/stats/prometheus')).text;
+      return series(text, 'weft_tcp_connections_closed_total', 'inbound') === 1 ? text : undefined;
+    });
+    assert.ok((series(callee, 'weft_tcp_sent_bytes_total', 'inbound') ?? 0) > 0);
   });
 
   it('connects a silent plaintext client of a server-first protocol at once: the greeting arrives, no detection wait', async () => {

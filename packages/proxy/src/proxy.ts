@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { credentials, experimental } from '@grpc/grpc-js';
+import { resourceKindsInPushOrder } from '@weft/proto';
 import { logListening, type HostPort, type Logger } from '@weft/runtime';
 import { createAdminServer } from './admin/admin-server.ts';
 import { createHealthServer } from './admin/health-server.ts';
@@ -21,7 +22,7 @@ import { inboundHandler } from './inbound/inbound-handler.ts';
 import { attachInboundUpgrade, serveOpaqueTcp, serveTcpTunnel } from './inbound/inbound-tunnels.ts';
 import { createInboundListener } from './inbound/inbound-listener.ts';
 import { connectionOf } from './http/connection-info.ts';
-import { createStatsServer, ProxyMetrics } from './metrics/proxy-metrics.ts';
+import { createStatsServer, ProxyMetrics, type ProxyStateSource } from './metrics/proxy-metrics.ts';
 import { ClusterManager } from './outbound/concrete/cluster-manager.ts';
 import { UpstreamPools } from './outbound/endpoint/upstream-pools.ts';
 import { RouteTable } from './outbound/logical/route-table.ts';
@@ -63,7 +64,7 @@ async function listen(server: Server, name: string, address: HostPort, log: Logg
 
 export class Proxy {
   readonly store = new ConfigStore();
-  readonly metrics = new ProxyMetrics();
+  readonly metrics: ProxyMetrics;
   readonly identity: WorkloadIdentity | undefined;
   private readonly options: ProxyOptions;
   private readonly outboundPools: UpstreamPools;
@@ -99,23 +100,30 @@ export class Proxy {
         if (kind === 'trustBundle') identity.setTrustBundle([...this.store.values('trustBundle').values()].flatMap((bundle) => bundle.rootsPem));
       });
     }
-    const clusters = new ClusterManager(this.store, this.outboundPools);
+    const clusters = new ClusterManager(this.store, this.outboundPools, `${workload}.${namespace}`);
+    this.metrics = new ProxyMetrics(this.metricsSource(clusters));
     const routes = new RouteTable(this.store, clusters.dispatch, clusters);
     const onComplete = this.metrics.record.bind(this.metrics);
     const admission = new InboundAdmission(this.store, new Authorizer(this.store), `${workload}.${namespace}`);
     const outbound: ServeOptions = { direction: 'outbound', handler: routes.handler, log, onComplete, connectionOf };
     const inbound: ServeOptions = {
       direction: 'inbound',
-      handler: inboundHandler({ admission, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}` }),
+      handler: inboundHandler({ admission, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}`, trustPlaintextMetadata: !identity }),
       log,
       onComplete,
       connectionOf,
     };
     const outboundServers = { http1: createHttp1Server(outbound), http2: createHttp2Server(outbound) };
     const inboundServers = { http1: createHttp1Server(inbound), http2: createHttp2Server(inbound) };
-    const outboundTunnels = { routes, clusters, log, onComplete: (context: RequestContext, status: number, flag: string) => onComplete({ context, status, flag, durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 }) };
+    const outboundTunnels = {
+      routes,
+      clusters,
+      log,
+      streams: this.metrics,
+      onComplete: (context: RequestContext, status: number, flag: string) => onComplete({ context, status, flag, durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 }),
+    };
     attachOutboundTunnels(outboundServers.http1, outboundTunnels);
-    const tunnels = { admission, appHost: options.appHost, log, connectionOf };
+    const tunnels = { admission, appHost: options.appHost, log, connectionOf, workload: `${workload}.${namespace}`, streams: this.metrics };
     attachInboundUpgrade(inboundServers.http1, tunnels);
     this.protocolServers = [outboundServers.http1, outboundServers.http2, inboundServers.http1, inboundServers.http2];
     this.servers = {
@@ -140,9 +148,28 @@ export class Proxy {
         plaintextAllowed: () => this.plaintextAllowed(),
         log,
       }),
-      admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace }, workloadIdentity: identity }),
+      admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace }, workloadIdentity: identity, metrics: this.metrics, log }),
       stats: createStatsServer(this.metrics),
       health: createHealthServer(this.store, identity),
+    };
+  }
+
+  private metricsSource(clusters: ClusterManager): ProxyStateSource {
+    const { workload, namespace } = this.options;
+    return {
+      local: { workload, namespace, principal: () => this.identity?.spiffeId },
+      clusters: () =>
+        clusters.clusters().map((cluster) => ({
+          name: cluster.config.name,
+          overflows: cluster.breaker.overflows,
+          retries: cluster.retriesStarted,
+          retriesRefused: cluster.retriesRefused,
+          ejectionsTotal: cluster.outlier?.ejectionsTotal ?? 0,
+          ejectedNow: cluster.endpoints.filter(({ health }) => health.ejectedUntil !== undefined && health.ejectedUntil > Date.now()).length,
+        })),
+      certificateNotAfter: () => this.identity?.notAfter?.getTime(),
+      configVersions: () => resourceKindsInPushOrder.map((kind) => [kind, this.store.version(kind)] as const).filter(([, version]) => version !== ''),
+      xds: () => this.ads.status(),
     };
   }
 

@@ -1,15 +1,39 @@
-// A small read-only HTTP server of JSON endpoints, for admin and debug ports.
+// A small HTTP server of JSON endpoints, for admin and debug ports. An endpoint may answer
+// with text instead (Prometheus exposition), and may read the method and query.
 import { createServer, type Server } from 'node:http';
 
-/** Path -> [status, body]; bodies are serialised as indented JSON. */
-export type JsonEndpoints = Readonly<Record<string, () => readonly [number, unknown]>>;
+/** A body sent as is, not as JSON. */
+export class TextBody {
+  readonly text: string;
+  readonly contentType: string;
+
+  constructor(text: string, contentType = 'text/plain; charset=utf-8') {
+    this.text = text;
+    this.contentType = contentType;
+  }
+}
+
+export interface EndpointRequest {
+  readonly method: string;
+  readonly query: URLSearchParams;
+}
+
+type EndpointAnswer = readonly [number, unknown];
+
+/** Path -> [status, body]; bodies are serialised as indented JSON unless they are a TextBody. */
+export type JsonEndpoints = Readonly<Record<string, (request: EndpointRequest) => EndpointAnswer | Promise<EndpointAnswer>>>;
 
 export function createJsonServer(endpoints: JsonEndpoints): Server {
   return createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0] as string;
-    const endpoint = endpoints[path];
-    const [status, body] = endpoint ? endpoint() : [404, { error: `no such endpoint; try ${Object.keys(endpoints).join(', ')}` }];
-    response.writeHead(status, { 'content-type': 'application/json' });
-    response.end(`${JSON.stringify(body, null, 2)}\n`);
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const endpoint = endpoints[url.pathname];
+    const answer = async (): Promise<EndpointAnswer> => (endpoint ? endpoint({ method: request.method ?? 'GET', query: url.searchParams }) : [404, { error: `no such endpoint; try ${Object.keys(endpoints).join(', ')}` }]);
+    answer().then(
+      ([status, body]) => {
+        if (body instanceof TextBody) response.writeHead(status, { 'content-type': body.contentType }).end(body.text);
+        else response.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body, null, 2)}\n`);
+      },
+      (error: unknown) => response.writeHead(500, { 'content-type': 'application/json' }).end(`${JSON.stringify({ error: (error as Error).message })}\n`),
+    );
   });
 }

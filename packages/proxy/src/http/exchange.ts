@@ -38,6 +38,20 @@ export interface ExchangeOptions {
 
 const NO_TRAILERS = (): Promise<undefined> => Promise.resolve(undefined);
 
+function headerValue(headers: HeaderMap | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Counts a body's bytes without taking it over: 'data' is emitted to every reader, and
+ * prependListener (unlike on) does not switch the stream to flowing mode, so whoever reads the
+ * body later still gets every chunk.
+ */
+function countBytes(body: Readable, add: (bytes: number) => void): void {
+  body.prependListener('data', (chunk: Buffer | string) => add(chunk.length));
+}
+
 /** HTTP status of a proxy error -> the gRPC status a gRPC caller understands. */
 const GRPC_STATUS_BY_HTTP: Record<number, number> = { 400: 13, 403: 7, 404: 12, 499: 1, 503: 14, 504: 4 };
 
@@ -59,6 +73,7 @@ function errorReply(request: ProxyRequest, error: ProxyError): { status: number;
 export function runExchange(options: ExchangeOptions, request: ProxyRequest, context: RequestContext, sink: ResponseSink, callerGone: AbortController): void {
   const { handler, log, onComplete } = options;
   let flag = '';
+  if (request.body) countBytes(request.body, (bytes) => (context.requestBytes += bytes));
   sink.onClose(() => {
     if (!sink.finished) callerGone.abort(new ProxyError(ProxyErrorKind.DOWNSTREAM_GONE, 'caller went away'));
     const answered = flag || context.flag || '';
@@ -71,9 +86,18 @@ export function runExchange(options: ExchangeOptions, request: ProxyRequest, con
         return;
       }
       const trailers = response.trailers !== undefined;
+      context.grpcStatus = headerValue(response.headers, 'grpc-status');
       sink.respond(response.status, response.headers, { trailers, endStream: !response.body && !trailers });
-      if (response.body) sink.stream(response.body, response.trailers ?? NO_TRAILERS);
-      else sink.end(undefined);
+      if (response.body) {
+        countBytes(response.body, (bytes) => (context.responseBytes += bytes));
+        const upstreamTrailers = response.trailers ?? NO_TRAILERS;
+        sink.stream(response.body, () =>
+          upstreamTrailers().then((last) => {
+            context.grpcStatus = headerValue(last, 'grpc-status') ?? context.grpcStatus;
+            return last;
+          }),
+        );
+      } else sink.end(undefined);
     },
     (error: unknown) => {
       const proxyError = error instanceof ProxyError ? error : new ProxyError(ProxyErrorKind.UPSTREAM_RESET, 'internal error');
@@ -84,6 +108,7 @@ export function runExchange(options: ExchangeOptions, request: ProxyRequest, con
         return;
       }
       const reply = errorReply(request, proxyError);
+      context.grpcStatus = headerValue(reply.headers, 'grpc-status');
       sink.respond(reply.status, reply.headers, { trailers: false, endStream: reply.body === undefined });
       sink.end(reply.body);
       // An unread request body would otherwise hold the connection.

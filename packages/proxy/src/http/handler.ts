@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { PeerIdentity } from '@weft/ca';
 import type { OriginalDestination } from '@weft/original-dst';
+import type { WorkloadLabels } from '../metrics/peer-metadata.ts';
 
 /** What is known about the connection a request arrived on. */
 export interface ConnectionInfo {
@@ -53,6 +54,15 @@ export interface RequestContext {
   readonly startedAt: bigint;
   destinationService: string | undefined;
   destinationWorkload: string | undefined;
+  /** The cluster's subset ("" for the whole service). */
+  destinationSubset: string | undefined;
+  /** Who sent the request: the calling workload inbound (peer metadata), undefined outbound (this workload). */
+  source: WorkloadLabels | undefined;
+  /** The answer's gRPC status, when it carried one. */
+  grpcStatus: string | undefined;
+  /** Body bytes received from the caller and sent back to it. */
+  requestBytes: number;
+  responseBytes: number;
   routeName: string | undefined;
   clusterName: string | undefined;
   upstreamAddress: string | undefined;
@@ -78,6 +88,11 @@ export function newContext(direction: RequestContext['direction']): RequestConte
     startedAt: process.hrtime.bigint(),
     destinationService: undefined,
     destinationWorkload: undefined,
+    destinationSubset: undefined,
+    source: undefined,
+    grpcStatus: undefined,
+    requestBytes: 0,
+    responseBytes: 0,
     routeName: undefined,
     clusterName: undefined,
     upstreamAddress: undefined,

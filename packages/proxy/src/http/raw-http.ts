@@ -23,16 +23,28 @@ export function refuseTunnel(socket: Duplex, error: ProxyError): void {
   );
 }
 
+/** Bytes that went through a splice, seen from its first socket. */
+export interface SplicedBytes {
+  /** From the first socket to the second. */
+  readonly received: number;
+  /** From the second socket to the first. */
+  readonly sent: number;
+}
+
 /** Pipes two sockets into each other until either side closes; `done` runs once. */
-export function splice(a: Duplex, b: Duplex, done: () => void): void {
+export function splice(a: Duplex, b: Duplex, done: (bytes: SplicedBytes) => void): void {
   let finished = false;
+  let received = 0;
+  let sent = 0;
   const finish = (): void => {
     if (finished) return;
     finished = true;
     a.destroy();
     b.destroy();
-    done();
+    done({ received, sent });
   };
+  a.on('data', (chunk: Buffer) => (received += chunk.length));
+  b.on('data', (chunk: Buffer) => (sent += chunk.length));
   a.on('error', finish);
   b.on('error', finish);
   a.once('close', finish);

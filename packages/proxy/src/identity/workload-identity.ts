@@ -88,6 +88,11 @@ export class WorkloadIdentity {
     clearTimeout(this.timer);
   }
 
+  /** Expiry of the certificate in use. */
+  get notAfter(): Date | undefined {
+    return this.current?.notAfter;
+  }
+
   get spiffeId(): string | undefined {
     return this.current?.spiffeId;
   }

@@ -6,7 +6,9 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@weft/runtime';
 import { ProxyError, ProxyErrorKind } from '../errors.ts';
-import type { ConnectionInfo } from '../http/handler.ts';
+import { newContext, type ConnectionInfo, type RequestContext } from '../http/handler.ts';
+import { UNKNOWN_WORKLOAD } from '../metrics/peer-metadata.ts';
+import type { TcpStreamObserver } from '../metrics/tcp-stream-observer.ts';
 import { refuseTunnel, requestHead, splice } from '../http/raw-http.ts';
 import { parseTcpPreface } from '../http/tcp-preface.ts';
 import { TARGET_PORT_HEADER } from '../outbound/concrete/upstream-cluster.ts';
@@ -17,11 +19,30 @@ export interface InboundTunnelOptions {
   readonly appHost: string;
   readonly log: Logger;
   readonly connectionOf: (socket: Socket) => ConnectionInfo;
+  /** "<workload>.<namespace>" of this proxy. */
+  readonly workload: string;
+  readonly streams?: TcpStreamObserver;
 }
 
 const DROP = new Set([TARGET_PORT_HEADER]);
 /** A caller must name its port promptly. */
 const PREFACE_TIMEOUT_MS = 10_000;
+
+/** For metrics: a TCP stream from `connection`'s peer (a certificate names no workload) to this workload. */
+function streamContext(connection: ConnectionInfo, options: InboundTunnelOptions): RequestContext {
+  const context = newContext('inbound');
+  const { peer } = connection;
+  context.source = peer ? { workload: 'unknown', namespace: peer.namespace, principal: peer.spiffeId } : UNKNOWN_WORKLOAD;
+  context.destinationWorkload = options.workload;
+  return context;
+}
+
+/** Splices a caller to the application, reporting the stream. */
+function spliceToApp(caller: Duplex, app: Socket, connection: ConnectionInfo, options: InboundTunnelOptions): void {
+  const context = streamContext(connection, options);
+  options.streams?.tcpOpen(context);
+  splice(caller, app, (bytes) => options.streams?.tcpClose(context, bytes));
+}
 
 function connectApp(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -39,8 +60,9 @@ export function attachInboundUpgrade(server: Server, options: InboundTunnelOptio
   server.on('upgrade', (incoming: IncomingMessage, socket: Duplex, head: Buffer) => {
     const named = incoming.headers[TARGET_PORT_HEADER];
     let port: number;
+    const connection = options.connectionOf(incoming.socket);
     try {
-      port = options.admission.admit({ namedPort: typeof named === 'string' ? named : undefined, connection: options.connectionOf(incoming.socket), method: incoming.method ?? 'GET', path: incoming.url ?? '/' }).port;
+      port = options.admission.admit({ namedPort: typeof named === 'string' ? named : undefined, connection, method: incoming.method ?? 'GET', path: incoming.url ?? '/' }).port;
     } catch (error) {
       refuseTunnel(socket, error as ProxyError);
       return;
@@ -49,7 +71,7 @@ export function attachInboundUpgrade(server: Server, options: InboundTunnelOptio
       (app) => {
         app.write(requestHead(incoming, incoming.url ?? '/', DROP));
         if (head.length > 0) app.write(head);
-        splice(socket, app, () => undefined);
+        spliceToApp(socket, app, connection, options);
       },
       (error: unknown) => refuseTunnel(socket, appUnreachable(port, error)),
     );
@@ -90,7 +112,7 @@ export function serveOpaqueTcp(socket: Socket, connection: ConnectionInfo, port:
   connectApp(options.appHost, port).then(
     (app) => {
       if (first.length > 0) app.write(first);
-      splice(socket, app, () => undefined);
+      spliceToApp(socket, app, connection, options);
       socket.resume();
     },
     () => socket.destroy(),

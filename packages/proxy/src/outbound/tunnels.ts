@@ -19,6 +19,7 @@ import type { ClusterManager } from './concrete/cluster-manager.ts';
 import { TARGET_PORT_HEADER } from './concrete/upstream-cluster.ts';
 import { tcpPreface } from '../http/tcp-preface.ts';
 import type { RouteTable } from './logical/route-table.ts';
+import type { TcpStreamObserver } from '../metrics/tcp-stream-observer.ts';
 
 /** Headers only the hop to this proxy may carry. */
 const PROXY_ONLY = new Set(['proxy-connection', 'proxy-authorization', TARGET_PORT_HEADER]);
@@ -28,6 +29,7 @@ export interface TunnelOptions {
   readonly clusters: ClusterManager;
   readonly log: Logger;
   readonly onComplete?: (context: RequestContext, status: number, flag: string) => void;
+  readonly streams?: TcpStreamObserver;
 }
 
 function tunnelRequest(incoming: IncomingMessage, authority: string, path: string, signal: AbortSignal): ProxyRequest {
@@ -69,9 +71,11 @@ export function attachOutboundTunnels(server: Server, options: TunnelOptions): v
         const add = endpoint.viaSidecar ? { [TARGET_PORT_HEADER]: String(endpoint.port) } : undefined;
         upstream.write(requestHead(incoming, path, PROXY_ONLY, add));
         if (head.length > 0) upstream.write(head);
-        splice(socket, upstream, () => {
+        options.streams?.tcpOpen(context);
+        splice(socket, upstream, (bytes) => {
           done();
           options.onComplete?.(context, 101, '');
+          options.streams?.tcpClose(context, bytes);
         });
       },
       (error: unknown) => fail(options, socket, context, error),
@@ -110,9 +114,11 @@ function openTcp(options: TunnelOptions, socket: Duplex, request: ProxyRequest, 
       if (endpoint.mtls || endpoint.viaSidecar) upstream.write(tcpPreface(endpoint.port));
       if (head.length > 0) upstream.write(head);
       opened();
-      splice(socket, upstream, () => {
+      options.streams?.tcpOpen(context);
+      splice(socket, upstream, (bytes) => {
         done();
         options.onComplete?.(context, 200, '');
+        options.streams?.tcpClose(context, bytes);
       });
     },
     (error: unknown) => failed(context, error),

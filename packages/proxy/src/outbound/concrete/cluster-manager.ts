@@ -19,12 +19,15 @@ function endpointKey(endpoint: EndpointConfig): string {
 export class ClusterManager {
   private readonly store: ConfigStore;
   private readonly pools: UpstreamPools;
+  /** "<workload>.<namespace>" of this proxy, named to peer sidecars for their metrics. */
+  private readonly localWorkload: string;
   private clustersByName = new Map<string, UpstreamCluster>();
   private endpointStates = new Map<string, EndpointState>();
 
-  constructor(store: ConfigStore, pools: UpstreamPools) {
+  constructor(store: ConfigStore, pools: UpstreamPools, localWorkload: string) {
     this.store = store;
     this.pools = pools;
+    this.localWorkload = localWorkload;
     store.onChange((kind) => {
       if (kind === 'cluster' || kind === 'endpoints') this.rebuild();
     });
@@ -63,7 +66,7 @@ export class ClusterManager {
         states.set(key, state);
         return state;
       });
-      const cluster = new UpstreamCluster(config, endpoints, this.pools, this.clustersByName.get(name));
+      const cluster = new UpstreamCluster(config, endpoints, { pools: this.pools, localWorkload: this.localWorkload }, this.clustersByName.get(name));
       for (const key of cluster.poolKeys()) poolKeys.add(key);
       clusters.set(name, cluster);
     }

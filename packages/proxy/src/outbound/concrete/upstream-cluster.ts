@@ -10,6 +10,7 @@ import { upstreamError } from '../endpoint/upstream-errors.ts';
 import type { EndpointConfig } from '../../config/resources/endpoints.ts';
 import type { MtlsTarget } from '../endpoint/mtls-connector.ts';
 import type { UpstreamPools, UpstreamTarget } from '../endpoint/upstream-pools.ts';
+import { peerMetadataHeaders } from '../../metrics/peer-metadata.ts';
 import { createPicker, type EndpointState, type Picker } from './balancers.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { OutlierDetector } from './outlier-detector.ts';
@@ -39,16 +40,18 @@ export class UpstreamCluster {
   readonly outlier: OutlierDetector | undefined;
   private readonly picker: Picker;
   private readonly pools: UpstreamPools;
+  private readonly localWorkload: string;
   private readonly mtls: MtlsTarget;
   private activeRetries = 0;
   /** Retries refused by the budget or maxRetries. */
   retriesRefused = 0;
   retriesStarted = 0;
 
-  constructor(config: ClusterConfig, endpoints: readonly EndpointState[], pools: UpstreamPools, previous: UpstreamCluster | undefined) {
+  constructor(config: ClusterConfig, endpoints: readonly EndpointState[], shared: { pools: UpstreamPools; localWorkload: string }, previous: UpstreamCluster | undefined) {
     this.config = config;
     this.endpoints = endpoints;
-    this.pools = pools;
+    this.pools = shared.pools;
+    this.localWorkload = shared.localWorkload;
     this.mtls = { identities: config.peerIdentities, servername: config.service };
     this.picker = createPicker(config.lbPolicy, endpoints.filter((endpoint) => endpoint.config.ready), { hash: config.consistentHash });
     // Limits that did not change keep their state (requests in flight, waiters).
@@ -110,6 +113,7 @@ export class UpstreamCluster {
     const { config } = endpoint;
     context.upstreamAddress = formatHostPort({ host: config.connectHost, port: config.connectPort });
     context.destinationWorkload = config.workload;
+    context.destinationSubset = this.config.subset;
     endpoint.active++;
     let settled = false;
     const done = (): void => {
@@ -151,13 +155,16 @@ export class UpstreamCluster {
     const address = formatHostPort({ host: config.connectHost, port: config.connectPort });
     context.upstreamAddress = address;
     context.destinationWorkload = config.workload;
+    context.destinationSubset = this.config.subset;
     endpoint.active++;
     const settle = (): void => {
       endpoint.active--;
       release();
     };
     try {
-      const extra = config.viaSidecar ? { [TARGET_PORT_HEADER]: String(config.port) } : undefined;
+      const toSidecar = config.viaSidecar || config.mtls;
+      const metadata = toSidecar ? peerMetadataHeaders(this.localWorkload, context.destinationService) : undefined;
+      const extra = config.viaSidecar ? { [TARGET_PORT_HEADER]: String(config.port), ...metadata } : metadata;
       const response = await this.pools.get(this.target(config)).send(request, extra);
       this.outlier?.record(endpoint, { status: response.status });
       if (response.body) response.body.once('close', settle);
