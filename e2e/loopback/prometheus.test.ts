@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { LoopbackMesh } from '@weft/cli';
 import { formatHostPort, type HostPort } from '@weft/runtime';
@@ -14,6 +15,7 @@ import { request } from 'undici';
 import { httpGet, httpRequest, pollUntil, temporaryDirectory } from './helpers.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
+const DASHBOARD = join(dirname(fileURLToPath(import.meta.url)), '../../docs/grafana/weft-golden-signals.json');
 
 async function prometheusMissing(): Promise<string | undefined> {
   const probe = spawn(PROMETHEUS, ['--version'], { stdio: 'ignore' });
@@ -147,5 +149,17 @@ describe('Prometheus scraping two sidecars', { skip }, () => {
     assert.ok((responseBytes[''] ?? 0) > 0, 'response bytes counted');
     const configTypes = await promQuery(prometheusAddress, 'count by (type) (weft_config_version_info{instance=' + JSON.stringify(formatHostPort(mesh.workload('client').stats)) + '})', ['type']);
     assert.ok(configTypes.listener === 1 && configTypes.route === 1 && configTypes.cluster === 1, `config versions: ${JSON.stringify(configTypes)}`);
+  });
+
+  it('every query of the Grafana dashboard runs, and the golden signals have data', async () => {
+    const dashboard = JSON.parse(await readFile(DASHBOARD, 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        // Grafana's variables as "All" and its rate interval, as Grafana would send them.
+        const query = expr.replaceAll('$__rate_interval', '1m').replaceAll('$namespace', '.*').replaceAll('$service', '.*');
+        const result = await promQuery(prometheusAddress, query, ['destination_service']).catch((error: unknown) => assert.fail(`${panel.title}: ${expr}: ${(error as Error).message}`));
+        if (/^(Traffic|Errors|Latency)/.test(panel.title)) assert.ok(Object.keys(result).length > 0, `${panel.title} has data`);
+      }
+    }
   });
 });
