@@ -1,6 +1,6 @@
 // Composition of the control plane: registry -> (debounced) translator -> ADS server; with a
 // CA, the TLS port (certificate service + xDS for proxies holding mesh certificates); and the
-// debug endpoint.
+// debug endpoint, which also serves the metrics.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { experimental, Server as GrpcServer, ServerCredentials, status } from '@grpc/grpc-js';
@@ -13,6 +13,7 @@ import { certificateServiceImplementation, type IssuanceStats } from './ca/certi
 import { RateLimiter } from './ca/rate-limiter.ts';
 import { ServingIdentity } from './ca/serving-identity.ts';
 import { createDebugServer } from './debug-server.ts';
+import { ControlPlaneMetrics } from './metrics/controlplane-metrics.ts';
 import type { MeshModel } from './model/mesh-model.ts';
 import type { MeshRegistry } from './registry/mesh-registry.ts';
 import { AdsServer, type NodeCheck } from './xds/ads-server.ts';
@@ -37,6 +38,8 @@ export interface ControlPlaneOptions {
   readonly identity?: IdentityOptions;
   /** Quiet period and longest delay before a burst of changes is pushed. */
   readonly debounce?: { readonly quietMs: number; readonly maxDelayMs: number };
+  /** Shared with the registry (made by the caller) so that it counts into the same /metrics; a new one when absent. */
+  readonly metrics?: ControlPlaneMetrics;
 }
 
 export interface BoundAddresses {
@@ -56,6 +59,7 @@ function bind(server: GrpcServer, address: HostPort, credentials: ServerCredenti
 export class ControlPlane {
   readonly ads: AdsServer;
   readonly issuance: IssuanceStats = { issued: 0, refused: {} };
+  readonly metrics: ControlPlaneMetrics;
   private readonly options: ControlPlaneOptions;
   private readonly servers: GrpcServer[] = [];
   private readonly debug;
@@ -63,14 +67,17 @@ export class ControlPlane {
   private readonly trustBundle: TrustBundle | undefined;
   private servingIdentity: ServingIdentity | undefined;
   private pending: MeshModel | undefined;
+  /** When the first registry change of the pending burst was seen (performance.now()). */
+  private pendingSince: number | undefined;
   private ready = false;
 
   constructor(options: ControlPlaneOptions) {
     this.options = options;
-    this.ads = new AdsServer({ log: options.log.child({ module: 'ads' }) });
+    this.metrics = options.metrics ?? new ControlPlaneMetrics();
+    this.ads = new AdsServer({ log: options.log.child({ module: 'ads' }), metrics: this.metrics.xds });
     const ca = options.identity?.ca;
     this.trustBundle = ca && { trustDomain: ca.trustDomain, rootsPem: ca.trustBundle() };
-    this.debug = createDebugServer({ ads: this.ads, registry: options.registry, ready: () => this.ready, issuance: ca && this.issuance });
+    this.debug = createDebugServer({ ads: this.ads, registry: options.registry, ready: () => this.ready, issuance: ca && this.issuance, metrics: this.metrics });
     this.debouncer = new Debouncer(options.debounce ?? { quietMs: 100, maxDelayMs: 10_000 }, () => this.publishPending());
   }
 
@@ -85,6 +92,7 @@ export class ControlPlane {
     this.ads.publish(new SnapshotTranslator(await registry.start(), this.trustBundle));
     registry.onModel((model) => {
       this.pending = model;
+      this.pendingSince ??= performance.now();
       this.debouncer.trigger();
     });
     let xds: HostPort | undefined;
@@ -113,6 +121,7 @@ export class ControlPlane {
         limiter: new RateLimiter(identity.issuanceLimit ?? { burst: 20, perSecond: 2 }),
         log: log.child({ module: 'ca' }),
         stats: this.issuance,
+        metrics: this.metrics.issuance,
       }),
     );
     server.addService(aggregatedDiscoveryService, this.ads.implementation(this.nodeCheck(identity.ca.trustDomain)));
@@ -162,8 +171,10 @@ export class ControlPlane {
   private publishPending(): void {
     if (!this.pending) return;
     const model = this.pending;
+    const changedAt = this.pendingSince;
     this.pending = undefined;
+    this.pendingSince = undefined;
     this.options.log.info({ services: model.services.size, workloads: model.workloads.size, proxies: this.ads.status().length }, 'pushing new configuration');
-    this.ads.publish(new SnapshotTranslator(model, this.trustBundle));
+    this.ads.publish(new SnapshotTranslator(model, this.trustBundle), changedAt);
   }
 }

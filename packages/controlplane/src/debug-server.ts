@@ -1,14 +1,16 @@
 // The control plane's HTTP endpoint (15014): readiness and debug views an operator (or
-// `weft proxy-status`) reads. JSON only; never carries keys or tokens.
+// `weft proxy-status`) reads, in JSON, and the Prometheus metrics. Never carries keys or tokens.
 import type { Server } from 'node:http';
-import { createJsonServer } from '@weft/runtime';
+import { createJsonServer, prometheusEndpoint } from '@weft/runtime';
 import type { IssuanceStats } from './ca/certificate-service.ts';
+import type { ControlPlaneMetrics } from './metrics/controlplane-metrics.ts';
 import type { MeshRegistry } from './registry/mesh-registry.ts';
 import type { AdsServer } from './xds/ads-server.ts';
 
-export function createDebugServer(options: { ads: AdsServer; registry: MeshRegistry; ready: () => boolean; issuance: IssuanceStats | undefined }): Server {
+export function createDebugServer(options: { ads: AdsServer; registry: MeshRegistry; ready: () => boolean; issuance: IssuanceStats | undefined; metrics?: ControlPlaneMetrics }): Server {
   const { issuance } = options;
   return createJsonServer({
+    ...(options.metrics && { '/metrics': prometheusEndpoint(options.metrics.prometheus) }),
     '/ready': () => (options.ready() ? [200, { ready: true }] : [503, { ready: false }]),
     '/debug/syncz': () => [200, { proxies: options.ads.status() }],
     '/debug/registry': () => [200, options.registry.status()],

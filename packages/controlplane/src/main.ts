@@ -10,6 +10,7 @@ import { BootstrapTokenAuthenticator } from './ca/bootstrap-tokens.ts';
 import { ControlPlane, type IdentityOptions } from './control-plane.ts';
 import { resolveInjectionSettings } from './injection/injection-settings.ts';
 import { KubernetesIntegration } from './kubernetes/kubernetes-integration.ts';
+import { ControlPlaneMetrics } from './metrics/controlplane-metrics.ts';
 import type { ModelSettings } from './model/build-mesh-model.ts';
 import { FileRegistry } from './registry/file-registry.ts';
 import type { MeshRegistry } from './registry/mesh-registry.ts';
@@ -80,6 +81,7 @@ runMain(log, async () => {
     maxTtlSeconds: parseDuration(values['max-cert-ttl'], '--max-cert-ttl'),
   };
   const secureAddress = parseHostPort(values['secure-address'], '--secure-address');
+  const metrics = new ControlPlaneMetrics();
 
   let registry: MeshRegistry;
   let identity: IdentityOptions | undefined;
@@ -98,6 +100,7 @@ runMain(log, async () => {
       podName: values['pod-name'],
       caSecret: values['ca-secret'],
       caSettings,
+      metrics: metrics.forRegistry('kubernetes'),
       modelSettings: (ca) => modelSettings(ca?.trustDomain ?? values['trust-domain'], namespace),
       webhook: values['webhook-address']
         ? {
@@ -123,7 +126,7 @@ runMain(log, async () => {
       const authenticator = values['bootstrap-tokens'] ? await BootstrapTokenAuthenticator.fromFile(values['bootstrap-tokens'], log) : BootstrapTokenAuthenticator.of([]);
       identity = { ca, authenticator, secureAddress };
     }
-    registry = new FileRegistry({ path: registryFlag.slice('file:'.length), log, settings: modelSettings(identity?.ca.trustDomain) });
+    registry = new FileRegistry({ path: registryFlag.slice('file:'.length), log, settings: modelSettings(identity?.ca.trustDomain), metrics: metrics.forRegistry('file') });
   } else {
     throw new Error(`--registry must be file:PATH or kubernetes\n${USAGE}`);
   }
@@ -134,6 +137,7 @@ runMain(log, async () => {
     xdsAddress: values['xds-address'] === 'off' ? undefined : parseHostPort(values['xds-address'], '--xds-address'),
     debugAddress: parseHostPort(values['debug-address'], '--debug-address'),
     identity,
+    metrics,
   });
   await controlPlane.start();
   await kubernetes?.start();

@@ -37,3 +37,14 @@ export function createJsonServer(endpoints: JsonEndpoints): Server {
     );
   });
 }
+
+/** What a Prometheus registry (prom-client's) offers a scrape. */
+export interface PrometheusRegistry {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** A scrape endpoint: the registry's exposition text. */
+export function prometheusEndpoint(registry: PrometheusRegistry): JsonEndpoints[string] {
+  return async () => [200, new TextBody(await registry.metrics(), registry.contentType)];
+}

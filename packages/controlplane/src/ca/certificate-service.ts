@@ -5,6 +5,7 @@ import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceIm
 import { CaError, spiffeId, type CertificateAuthority } from '@weft/ca';
 import { CreateCertificateResponse, type CreateCertificateRequest } from '@weft/proto';
 import type { Logger } from '@weft/runtime';
+import type { IssuanceMetrics } from '../metrics/controlplane-metrics.ts';
 import type { Authenticator } from './authenticator.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
@@ -20,6 +21,7 @@ export interface CertificateServiceOptions {
   readonly limiter: RateLimiter;
   readonly log: Logger;
   readonly stats: IssuanceStats;
+  readonly metrics?: IssuanceMetrics;
 }
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,4096})$/;
@@ -35,7 +37,7 @@ class Refusal extends Error {
 }
 
 export function certificateServiceImplementation(options: CertificateServiceOptions): UntypedServiceImplementation {
-  const { authenticator, limiter, log, stats } = options;
+  const { authenticator, limiter, log, stats, metrics } = options;
 
   async function issue(call: ServerUnaryCall<CreateCertificateRequest, CreateCertificateResponse>): Promise<CreateCertificateResponse> {
     const header = call.metadata.get('authorization')[0];
@@ -62,12 +64,14 @@ export function certificateServiceImplementation(options: CertificateServiceOpti
       issue(call).then(
         (response) => {
           stats.issued++;
+          metrics?.issued();
           callback(null, response);
         },
         (error: unknown) => {
           const refusal = error instanceof Refusal ? error : new Refusal(status.INTERNAL, 'internal', 'certificate issuance failed');
           if (!(error instanceof Refusal)) log.error({ err: error }, 'certificate issuance failed');
           stats.refused[refusal.reason] = (stats.refused[refusal.reason] ?? 0) + 1;
+          metrics?.refused(refusal.reason);
           log.warn({ peer: call.getPeer(), reason: refusal.reason, error: refusal.message }, 'certificate request refused');
           callback({ code: refusal.code, details: refusal.message });
         },

@@ -12,6 +12,7 @@ import { ServingIdentity } from '../ca/serving-identity.ts';
 import { TokenReviewAuthenticator } from '../ca/token-review-authenticator.ts';
 import { createInjectionWebhook, type InjectionWebhookServer } from '../injection/webhook-server.ts';
 import type { InjectionSettings } from '../injection/injection-settings.ts';
+import type { RegistryMetrics } from '../metrics/controlplane-metrics.ts';
 import type { ModelSettings } from '../model/build-mesh-model.ts';
 import { KubernetesRegistry } from '../registry/kubernetes/kubernetes-registry.ts';
 import type { Backoff } from '../registry/kubernetes/resource-watch.ts';
@@ -45,6 +46,7 @@ export interface KubernetesIntegrationOptions {
   readonly lease?: { readonly name: string; readonly leaseMs?: number; readonly retryMs?: number };
   /** Periodic re-check of CR status and root-cert ConfigMaps; default 5 minutes. */
   readonly resyncMs?: number;
+  readonly metrics?: RegistryMetrics;
 }
 
 export class KubernetesIntegration {
@@ -66,7 +68,7 @@ export class KubernetesIntegration {
     this.ca = ca;
     const { kubeConfig } = options;
     this.log = options.log.child({ module: 'kubernetes' });
-    this.registry = new KubernetesRegistry({ kubeConfig, log: options.log, settings: options.modelSettings?.(ca), backoff: options.backoff, resyncMs: options.resyncMs });
+    this.registry = new KubernetesRegistry({ kubeConfig, log: options.log, settings: options.modelSettings?.(ca), backoff: options.backoff, resyncMs: options.resyncMs, metrics: options.metrics });
     this.authenticator = new TokenReviewAuthenticator(kubeConfig);
     const enabled = (): boolean => this.election.isLeader();
     this.statusWriter = new StatusWriter({ kubeConfig, log: options.log, enabled });

@@ -7,6 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import type { RegistryMetrics } from '../metrics/controlplane-metrics.ts';
 import type { ModelSettings } from '../model/build-mesh-model.ts';
 import type { MeshModel } from '../model/mesh-model.ts';
 import { formatFileProblem, readMeshFile, type FileProblem } from './mesh-file.ts';
@@ -30,6 +31,7 @@ export class FileRegistry implements MeshRegistry {
   private readonly path: string;
   private readonly log: Logger;
   private readonly settings: ModelSettings | undefined;
+  private readonly metrics: RegistryMetrics | undefined;
   private readonly listeners = new Set<(model: MeshModel) => void>();
   private model: MeshModel | undefined;
   private digest = '';
@@ -39,18 +41,21 @@ export class FileRegistry implements MeshRegistry {
   private poller: NodeJS.Timeout | undefined;
   private settle: NodeJS.Timeout | undefined;
   private reading: Promise<void> = Promise.resolve();
+  /** When the change the next read answers was noticed (performance.now()). */
+  private changeSeenAt: number | undefined;
 
-  constructor(options: { path: string; log: Logger; settings?: ModelSettings }) {
+  constructor(options: { path: string; log: Logger; settings?: ModelSettings; metrics?: RegistryMetrics }) {
     this.path = resolve(options.path);
     this.log = options.log.child({ registry: 'file', path: this.path });
     this.settings = options.settings;
+    this.metrics = options.metrics;
   }
 
   async start(): Promise<MeshModel> {
     const text = await readFile(this.path, 'utf8');
     const result = readMeshFile(text, basename(this.path), this.settings);
     if (!result.ok) throw new InvalidMeshFileError(result.problems);
-    this.accept(result.model, text, result.documents);
+    this.accept(result.model, text, result.documents, undefined);
     // Watch the directory: editors and atomic writers replace the file, which ends a watch on it.
     this.watcher = watch(dirname(this.path), (_event, name) => {
       if (name === null || name === basename(this.path)) this.scheduleRead();
@@ -82,6 +87,7 @@ export class FileRegistry implements MeshRegistry {
   }
 
   private scheduleRead(): void {
+    this.changeSeenAt ??= performance.now();
     clearTimeout(this.settle);
     this.settle = setTimeout(() => {
       this.reading = this.reading.then(() => this.reread()).catch((error: unknown) => this.log.error({ err: error }, 'reading the mesh file failed'));
@@ -89,6 +95,9 @@ export class FileRegistry implements MeshRegistry {
   }
 
   private async reread(): Promise<void> {
+    // Changes noticed from here on are answered by the next read.
+    const changeSeenAt = this.changeSeenAt;
+    this.changeSeenAt = undefined;
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -102,18 +111,20 @@ export class FileRegistry implements MeshRegistry {
       this.digest = sha256(text);
       this.lastProblems = result.problems;
       this.log.error({ problems: result.problems.map(formatFileProblem) }, 'mesh file change refused; keeping the last good configuration');
+      this.metrics?.updateRefused();
       return;
     }
-    this.accept(result.model, text, result.documents);
+    this.accept(result.model, text, result.documents, changeSeenAt);
     for (const listener of this.listeners) listener(result.model);
   }
 
-  private accept(model: MeshModel, text: string, documents: number): void {
+  private accept(model: MeshModel, text: string, documents: number, changeSeenAt: number | undefined): void {
     this.model = model;
     this.digest = sha256(text);
     this.lastProblems = [];
     this.acceptedAt = new Date().toISOString();
     this.log.info({ documents, services: model.services.size, workloads: model.workloads.size }, 'mesh file accepted');
+    this.metrics?.modelAccepted(changeSeenAt);
   }
 }
 

@@ -7,6 +7,7 @@ import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grp
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { DiscoveryResponse, resourceKindOf, type DiscoveryRequest, type ResourceKind } from '@weft/proto';
 import type { Logger } from 'pino';
+import type { XdsMetrics } from '../metrics/controlplane-metrics.ts';
 import { planPush } from './push-plan.ts';
 import type { ProxySnapshot, ResourceSet } from './snapshot.ts';
 
@@ -26,6 +27,8 @@ interface TypeState {
   sent: { readonly set: ResourceSet; readonly nonce: string } | undefined;
   acked: string | undefined;
   rejection: Rejection | undefined;
+  /** When the registry change behind the response awaiting an answer was seen (performance.now()). */
+  changedAt: number | undefined;
 }
 
 export interface ProxyStatus {
@@ -60,6 +63,8 @@ class ProxyStream {
   private nonce = 0;
   private readonly call: Call;
   private readonly server: AdsServer;
+  /** The source whose snapshot for this proxy was last measured: once per proxy per model. */
+  private measuredSource: SnapshotSource | undefined;
 
   constructor(call: Call, server: AdsServer, node: NonNullable<DiscoveryRequest['node']>) {
     this.call = call;
@@ -71,7 +76,13 @@ class ProxyStream {
   }
 
   private snapshot(): ProxySnapshot | undefined {
-    return this.server.source?.snapshotFor(this.workload, this.namespace);
+    const source = this.server.source;
+    const snapshot = source?.snapshotFor(this.workload, this.namespace);
+    if (snapshot && source !== this.measuredSource) {
+      this.measuredSource = source;
+      this.server.metrics?.snapshotBuilt(Object.values(snapshot).reduce((bytes, set) => bytes + set.bytes, 0));
+    }
+    return snapshot;
   }
 
   handle(request: DiscoveryRequest): void {
@@ -91,11 +102,14 @@ class ProxyStream {
       state.rejection = rejection;
       this.server.log.warn({ proxy: this.id, type: kind, version: rejection.version, error: rejection.message, keeps: request.versionInfo || null }, 'proxy rejected configuration');
       this.server.events.onNack?.(this.id, kind, rejection);
+      this.server.metrics?.nacked(kind);
     } else if (state.sent) {
       state.acked = state.sent.set.version;
       state.rejection = undefined;
       this.server.events.onAck?.(this.id, kind, state.acked);
+      if (state.changedAt !== undefined) this.server.metrics?.converged(kind, state.changedAt);
     }
+    state.changedAt = undefined;
     if (!sameNames(state.resourceNames, request.resourceNames)) {
       state.resourceNames = [...request.resourceNames];
       this.push();
@@ -103,7 +117,7 @@ class ProxyStream {
   }
 
   private subscribe(kind: ResourceKind, request: DiscoveryRequest): void {
-    const state: TypeState = { resourceNames: [...request.resourceNames], sent: undefined, acked: undefined, rejection: undefined };
+    const state: TypeState = { resourceNames: [...request.resourceNames], sent: undefined, acked: undefined, rejection: undefined, changedAt: undefined };
     this.types.set(kind, state);
     const current = this.snapshot()?.[kind].only(state.resourceNames);
     if (current && request.versionInfo !== '' && request.versionInfo === current.version) {
@@ -115,7 +129,8 @@ class ProxyStream {
     this.push();
   }
 
-  push(): void {
+  /** `changedAt`: when the registry change behind this push was seen, if one was. */
+  push(changedAt?: number): void {
     const snapshot = this.snapshot();
     if (!snapshot) return;
     const sent = new Map<ResourceKind, ResourceSet | undefined>();
@@ -124,13 +139,15 @@ class ProxyStream {
       sent.set(kind, state.sent?.set);
       target.set(kind, snapshot[kind].only(state.resourceNames));
     }
-    for (const { kind, set } of planPush(sent, target)) this.send(kind, set);
+    for (const { kind, set } of planPush(sent, target)) this.send(kind, set, changedAt);
   }
 
-  private send(kind: ResourceKind, set: ResourceSet): void {
+  private send(kind: ResourceKind, set: ResourceSet, changedAt: number | undefined): void {
     const state = this.types.get(kind) as TypeState;
     const nonce = String(++this.nonce);
     state.sent = { set, nonce };
+    state.changedAt = changedAt;
+    this.server.metrics?.pushed(kind);
     this.call.write(
       DiscoveryResponse.create({
         versionInfo: set.version,
@@ -156,20 +173,25 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 export class AdsServer {
   readonly log: Logger;
   readonly events: AdsEvents;
+  readonly metrics: XdsMetrics | undefined;
   readonly instance: string;
   source: SnapshotSource | undefined;
   private readonly streams = new Set<ProxyStream>();
 
-  constructor(options: { log: Logger; events?: AdsEvents; instance?: string }) {
+  constructor(options: { log: Logger; events?: AdsEvents; metrics?: XdsMetrics; instance?: string }) {
     this.log = options.log;
     this.events = options.events ?? {};
+    this.metrics = options.metrics;
     this.instance = options.instance ?? `${hostname()}/${process.pid}`;
   }
 
-  /** Makes `source` current and pushes what changed to every connected proxy. */
-  publish(source: SnapshotSource): void {
+  /**
+   * Makes `source` current and pushes what changed to every connected proxy. `changedAt`
+   * (performance.now()): when the registry change behind `source` was seen; ACKs are timed from it.
+   */
+  publish(source: SnapshotSource, changedAt?: number): void {
     this.source = source;
-    for (const stream of this.streams) stream.push();
+    for (const stream of this.streams) stream.push(changedAt);
   }
 
   status(): ProxyStatus[] {
@@ -186,6 +208,7 @@ export class AdsServer {
     const close = (): void => {
       if (!stream) return;
       this.streams.delete(stream);
+      this.metrics?.proxyDisconnected();
       this.log.info({ proxy: stream.id }, 'proxy disconnected');
       stream = undefined;
     };
@@ -204,6 +227,7 @@ export class AdsServer {
         }
         stream = new ProxyStream(call, this, request.node);
         this.streams.add(stream);
+        this.metrics?.proxyConnected();
         this.log.info({ proxy: stream.id, proxyVersion: stream.proxyVersion }, 'proxy connected');
       }
       stream.handle(request);
@@ -212,7 +236,11 @@ export class AdsServer {
       close();
       call.end();
     });
-    call.on('error', close);
+    // Refusals above end the stream this way too.
+    call.on('error', (error: { code?: unknown }) => {
+      this.metrics?.streamFailed((typeof error.code === 'number' && GrpcStatus[error.code]) || 'UNKNOWN');
+      close();
+    });
     call.on('cancelled', close);
   }
 }

@@ -20,12 +20,15 @@ function digest(parts: Iterable<string | Uint8Array>): string {
 export class ResourceSet {
   readonly typeUrl: string;
   readonly version: string;
+  /** The members' encoded size. */
+  readonly bytes: number;
   private readonly members: ReadonlyMap<string, EncodedResource>;
 
   constructor(typeUrl: string, resources: Iterable<EncodedResource>) {
     this.typeUrl = typeUrl;
     this.members = new Map([...resources].sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => [r.name, r]));
     this.version = digest([...this.members.values()].flatMap((r) => [r.name, '@', r.version, '\n']));
+    this.bytes = [...this.members.values()].reduce((sum, r) => sum + r.value.byteLength, 0);
   }
 
   get size(): number {

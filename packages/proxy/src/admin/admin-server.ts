@@ -3,7 +3,7 @@
 // changes (POST /logging?level=debug).
 import type { Server } from 'node:http';
 import { resourceKindsInPushOrder } from '@weft/proto';
-import { createJsonServer, TextBody, type JsonEndpoints, type Logger } from '@weft/runtime';
+import { createJsonServer, prometheusEndpoint, type JsonEndpoints, type Logger } from '@weft/runtime';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ConfigStore } from '../config/config-store.ts';
 import type { ClusterManager } from '../outbound/concrete/cluster-manager.ts';
@@ -49,7 +49,7 @@ export interface AdminOptions {
 export function createAdminServer(options: AdminOptions): Server {
   const { store, ads, clusters, identity, workloadIdentity, metrics } = options;
   return createJsonServer({
-    '/stats': async () => [200, new TextBody(await metrics.text(), metrics.registry.contentType)],
+    '/stats': prometheusEndpoint(metrics.registry),
     '/logging': loggingEndpoint(options.log),
     '/ready': readinessEndpoint(store, workloadIdentity),
     // Certificates are public; keys never leave WorkloadIdentity.

@@ -3,7 +3,8 @@
 // is read when Prometheus scrapes. Labels are bounded: workloads, services and subsets from
 // configuration or from a verified peer, status codes and flags — never paths, IDs or client
 // addresses.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createJsonServer, prometheusEndpoint } from '@weft/runtime';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Completion } from '../http/exchange.ts';
 import type { RequestContext } from '../http/handler.ts';
@@ -177,21 +178,9 @@ export class ProxyMetrics implements TcpStreamObserver {
     if (bytes.sent > 0) this.tcpSent.inc(labels, bytes.sent);
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
-  }
 }
 
 /** The Prometheus scrape endpoint: GET /stats/prometheus. */
 export function createStatsServer(metrics: ProxyMetrics): Server {
-  return createServer((request, response) => {
-    if ((request.url ?? '').split('?')[0] !== '/stats/prometheus') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('try /stats/prometheus\n');
-      return;
-    }
-    metrics.text().then(
-      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-      (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
-    );
-  });
+  return createJsonServer({ '/stats/prometheus': prometheusEndpoint(metrics.registry) });
 }

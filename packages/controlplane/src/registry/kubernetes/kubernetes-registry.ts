@@ -5,6 +5,7 @@
 // caches, which also re-checks CR status.
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Namespace, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { RegistryMetrics } from '../../metrics/controlplane-metrics.ts';
 import type { ModelSettings } from '../../model/build-mesh-model.ts';
 import type { DeclaredService, MeshModel } from '../../model/mesh-model.ts';
 import { WEFT_API_VERSION } from '../../resources/object-meta.ts';
@@ -25,6 +26,7 @@ export interface KubernetesRegistryOptions {
   readonly resyncMs?: number;
   /** Quiet period before a burst of changes is assembled; default 50 ms. */
   readonly settleMs?: number;
+  readonly metrics?: RegistryMetrics;
 }
 
 /** A custom resource with its verdict: what the status writer needs. */
@@ -56,6 +58,8 @@ export class KubernetesRegistry implements MeshRegistry {
   private rejected: readonly string[] = [];
   private resync: NodeJS.Timeout | undefined;
   private started = false;
+  /** When the first change of the pending burst was seen (performance.now()). */
+  private changeSeenAt: number | undefined;
 
   constructor(options: KubernetesRegistryOptions) {
     this.options = options;
@@ -65,7 +69,7 @@ export class KubernetesRegistry implements MeshRegistry {
     const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const watch = <T extends KubernetesObject>(path: string, list: () => Promise<KubernetesListObject<T>>, onChange = () => this.changed()): ResourceWatch<T> =>
-      new ResourceWatch<T>({ kubeConfig, path, list, log: this.log, onChange, backoff: options.backoff });
+      new ResourceWatch<T>({ kubeConfig, path, list, log: this.log, onChange, backoff: options.backoff, metrics: options.metrics });
     const customResources = Object.fromEntries(
       CUSTOM_RESOURCE_KINDS.map((kind) => {
         const plural = CUSTOM_RESOURCE_PLURALS[kind];
@@ -145,7 +149,9 @@ export class KubernetesRegistry implements MeshRegistry {
   }
 
   private changed(): void {
-    if (this.started) this.debouncer.trigger();
+    if (!this.started) return;
+    this.changeSeenAt ??= performance.now();
+    this.debouncer.trigger();
   }
 
   private namespacesChanged(): void {
@@ -153,6 +159,8 @@ export class KubernetesRegistry implements MeshRegistry {
   }
 
   private assemble(): void {
+    const changeSeenAt = this.changeSeenAt;
+    this.changeSeenAt = undefined;
     const declaredServices = this.watches.services.list().flatMap<DeclaredService>((service) => declaredService(service) ?? []);
     const workloads = kubernetesWorkloads(declaredServices, this.watches.endpointSlices.list(), this.watches.pods.list());
     const resources = CUSTOM_RESOURCE_KINDS.flatMap((kind) => this.watches[kind].list().map((object) => ({ kind, object })));
@@ -162,14 +170,17 @@ export class KubernetesRegistry implements MeshRegistry {
     const rejected = this.judged.filter(({ verdict }) => !verdict.accepted).map(({ kind, object, verdict }) => `${resourceKey(kind, object.metadata?.namespace ?? '', object.metadata?.name ?? '')}: ${verdict.message}`);
     if (rejected.join('\n') !== this.rejected.join('\n') && rejected.length > 0) this.log.warn({ rejected }, 'custom resources not applied');
     this.rejected = rejected;
+    this.options.metrics?.rejectedResources(rejected.length);
     for (const listener of this.judgedListeners) listener(this.judged);
     if (!assembly.model) {
       this.log.error('the cluster objects do not make a mesh; keeping the last good model');
+      this.options.metrics?.updateRefused();
       return;
     }
     const first = this.model === undefined;
     this.model = assembly.model;
     this.acceptedAt = new Date().toISOString();
+    this.options.metrics?.modelAccepted(changeSeenAt);
     this.log.debug({ services: assembly.model.services.size, workloads: assembly.model.workloads.size }, 'mesh assembled');
     if (!first) for (const listener of this.modelListeners) listener(assembly.model);
   }

@@ -6,6 +6,7 @@
 import { ADD, DELETE, ERROR, ListWatch, UPDATE, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { describeError } from '../../kubernetes/api-errors.ts';
+import type { RegistryMetrics } from '../../metrics/controlplane-metrics.ts';
 
 export interface Backoff {
   readonly baseMs: number;
@@ -34,6 +35,7 @@ export interface ResourceWatchOptions<T extends KubernetesObject> {
   /** Called after the first sync and after every change to the cache that follows. */
   readonly onChange: () => void;
   readonly backoff?: Backoff;
+  readonly metrics?: Pick<RegistryMetrics, 'informerEvent'>;
 }
 
 export class ResourceWatch<T extends KubernetesObject> {
@@ -42,6 +44,8 @@ export class ResourceWatch<T extends KubernetesObject> {
   private readonly options: ResourceWatchOptions<T>;
   private readonly backoff: Backoff;
   private readonly log: Logger;
+  /** The collection, as metrics name it: the path's last segment (services, trafficroutes...). */
+  private readonly resource: string;
   private syncedOnce = false;
   private resolveSynced!: () => void;
   /** Resolves once the first list is in the cache. */
@@ -59,6 +63,7 @@ export class ResourceWatch<T extends KubernetesObject> {
     this.backoff = options.backoff ?? DEFAULT_WATCH_BACKOFF;
     this.delayMs = this.backoff.baseMs;
     this.log = options.log.child({ watch: options.path });
+    this.resource = options.path.slice(options.path.lastIndexOf('/') + 1);
     // ListWatch announces CONNECT before it lists, so the first sync is known from the list itself:
     // its items are in the cache by the time callbacks queued after it run.
     const list = async (): Promise<KubernetesListObject<T>> => {
@@ -67,12 +72,12 @@ export class ResourceWatch<T extends KubernetesObject> {
       return result;
     };
     this.informer = new ListWatch(options.path, new Watch(options.kubeConfig), list, false);
-    const changed = (): void => {
-      if (this.syncedOnce) options.onChange();
-    };
-    this.informer.on(ADD, changed);
-    this.informer.on(UPDATE, changed);
-    this.informer.on(DELETE, changed);
+    for (const event of [ADD, UPDATE, DELETE] as const) {
+      this.informer.on(event, () => {
+        options.metrics?.informerEvent(this.resource, event);
+        if (this.syncedOnce) options.onChange();
+      });
+    }
     this.informer.on(ERROR, (error: unknown) => this.onError(error));
   }
 
@@ -114,6 +119,7 @@ export class ResourceWatch<T extends KubernetesObject> {
 
   private onError(error: unknown): void {
     if (this.stopped) return;
+    this.options.metrics?.informerEvent(this.resource, ERROR);
     const now = Date.now();
     if (now - this.lastErrorAt > STABLE_MS) this.delayMs = this.backoff.baseMs;
     this.lastErrorAt = now;
