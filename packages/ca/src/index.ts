@@ -7,5 +7,5 @@ export { CA_FILES } from './ca-material.ts';
 export { MAX_CSR_PEM_BYTES, MIN_RSA_BITS } from './csr.ts';
 export type { CaSettings } from './settings.ts';
 export { generateKeyAndCsr, type KeyAndCsrOptions } from './key-and-csr.ts';
-export { inspectCertificate, type CertificateSummary } from './inspect.ts';
+export { certificateFields, inspectCertificate, type CertificateFields, type CertificateSummary } from './inspect.ts';
 export { parsePemCertificates } from './pem.ts';

@@ -50,3 +50,18 @@ export function inspectCertificate(pem: string): CertificateSummary {
     serialNumber: certificate.serialNumber,
   };
 }
+
+/** A certificate's public fields as JSON-ready strings: what debug and admin endpoints show. */
+export interface CertificateFields {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serialNumber: string;
+  /** ISO 8601. */
+  readonly notBefore: string;
+  readonly notAfter: string;
+}
+
+export function certificateFields(pem: string): CertificateFields {
+  const { subject, issuer, serialNumber, notBefore, notAfter } = inspectCertificate(pem);
+  return { subject, issuer, serialNumber, notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };
+}

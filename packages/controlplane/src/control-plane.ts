@@ -8,7 +8,9 @@ import { peerIdentity, type CertificateAuthority } from '@weft/ca';
 import { aggregatedDiscoveryService, certificateService } from '@weft/proto';
 import { formatHostPort, logListening, type HostPort, type Logger } from '@weft/runtime';
 import type { Authenticator } from './ca/authenticator.ts';
+import { caStatus } from './ca/ca-status.ts';
 import { certificateServiceImplementation, type IssuanceStats } from './ca/certificate-service.ts';
+import { IssuedCertificates } from './ca/issued-certificates.ts';
 
 import { RateLimiter } from './ca/rate-limiter.ts';
 import { ServingIdentity } from './ca/serving-identity.ts';
@@ -60,6 +62,7 @@ export class ControlPlane {
   readonly ads: AdsServer;
   readonly issuance: IssuanceStats = { issued: 0, refused: {} };
   readonly metrics: ControlPlaneMetrics;
+  private readonly issuedCertificates = new IssuedCertificates();
   private readonly options: ControlPlaneOptions;
   private readonly servers: GrpcServer[] = [];
   private readonly debug;
@@ -77,7 +80,7 @@ export class ControlPlane {
     this.ads = new AdsServer({ log: options.log.child({ module: 'ads' }), metrics: this.metrics.xds });
     const ca = options.identity?.ca;
     this.trustBundle = ca && { trustDomain: ca.trustDomain, rootsPem: ca.trustBundle() };
-    this.debug = createDebugServer({ ads: this.ads, registry: options.registry, ready: () => this.ready, issuance: ca && this.issuance, metrics: this.metrics });
+    this.debug = createDebugServer({ ads: this.ads, registry: options.registry, ready: () => this.ready, ca: ca && (() => caStatus(ca, this.issuance, this.issuedCertificates)), metrics: this.metrics });
     this.debouncer = new Debouncer(options.debounce ?? { quietMs: 100, maxDelayMs: 10_000 }, () => this.publishPending());
   }
 
@@ -122,6 +125,7 @@ export class ControlPlane {
         log: log.child({ module: 'ca' }),
         stats: this.issuance,
         metrics: this.metrics.issuance,
+        issued: this.issuedCertificates,
       }),
     );
     server.addService(aggregatedDiscoveryService, this.ads.implementation(this.nodeCheck(identity.ca.trustDomain)));

@@ -2,18 +2,19 @@
 // `weft proxy-status`) reads, in JSON, and the Prometheus metrics. Never carries keys or tokens.
 import type { Server } from 'node:http';
 import { createJsonServer, prometheusEndpoint } from '@weft/runtime';
-import type { IssuanceStats } from './ca/certificate-service.ts';
+import type { CaStatus } from './ca/ca-status.ts';
 import type { ControlPlaneMetrics } from './metrics/controlplane-metrics.ts';
 import type { MeshRegistry } from './registry/mesh-registry.ts';
 import type { AdsServer } from './xds/ads-server.ts';
 
-export function createDebugServer(options: { ads: AdsServer; registry: MeshRegistry; ready: () => boolean; issuance: IssuanceStats | undefined; metrics?: ControlPlaneMetrics }): Server {
-  const { issuance } = options;
+export function createDebugServer(options: { ads: AdsServer; registry: MeshRegistry; ready: () => boolean; ca: (() => CaStatus) | undefined; metrics?: ControlPlaneMetrics }): Server {
+  const { ca } = options;
   return createJsonServer({
     ...(options.metrics && { '/metrics': prometheusEndpoint(options.metrics.prometheus) }),
     '/ready': () => (options.ready() ? [200, { ready: true }] : [503, { ready: false }]),
-    '/debug/syncz': () => [200, { proxies: options.ads.status() }],
+    // `now` lets `weft check` measure clock skew to the millisecond (Date has whole seconds).
+    '/debug/syncz': () => [200, { now: new Date().toISOString(), proxies: options.ads.status() }],
     '/debug/registry': () => [200, options.registry.status()],
-    '/debug/ca': () => (issuance ? [200, issuance] : [404, { error: 'this control plane runs without a CA (--ca-dir)' }]),
+    '/debug/ca': () => (ca ? [200, ca()] : [404, { error: 'this control plane runs without a CA (--ca-dir)' }]),
   });
 }

@@ -1,5 +1,5 @@
 export { ControlPlane, type BoundAddresses, type ControlPlaneOptions } from './control-plane.ts';
-export { AdsServer, type ProxyStatus, type Rejection, type SnapshotSource } from './xds/ads-server.ts';
+export { AdsServer, type ProxyStatus, type Rejection, type SnapshotSource, type TypeStatus } from './xds/ads-server.ts';
 export { FileRegistry, InvalidMeshFileError } from './registry/file-registry.ts';
 export { readMeshFile, formatFileProblem, type FileProblem } from './registry/mesh-file.ts';
 export { SnapshotTranslator, clusterName } from './xds/translate.ts';

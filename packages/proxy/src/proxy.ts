@@ -6,7 +6,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { credentials, experimental } from '@grpc/grpc-js';
 import { resourceKindsInPushOrder } from '@weft/proto';
-import { logListening, type HostPort, type Logger } from '@weft/runtime';
+import { formatHostPort, logListening, type HostPort, type Logger } from '@weft/runtime';
 import { createAdminServer } from './admin/admin-server.ts';
 import { createHealthServer } from './admin/health-server.ts';
 import { ConfigStore } from './config/config-store.ts';
@@ -46,7 +46,7 @@ export interface ProxyOptions {
   readonly appHost: string;
   readonly log: Logger;
   /** With an identity the proxy speaks mTLS to peers and xDS over TLS; without, plaintext (development). */
-  readonly identity?: Omit<IdentityOptions, 'log'>;
+  readonly identity?: Omit<IdentityOptions, 'log' | 'proxyId'>;
   readonly xdsBackoff?: { readonly baseMs: number; readonly maxMs: number };
   /** What captured connections to destinations outside the mesh get; default ALLOW_ANY. */
   readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
@@ -77,12 +77,12 @@ export class Proxy {
   constructor(options: ProxyOptions) {
     this.options = options;
     const { log, workload, namespace } = options;
-    const identity = options.identity && new WorkloadIdentity({ ...options.identity, log: log.child({ module: 'identity' }) });
+    const identity = options.identity && new WorkloadIdentity({ ...options.identity, proxyId: `${workload}.${namespace}`, log: log.child({ module: 'identity' }) });
     this.identity = identity;
     this.outboundPools = new UpstreamPools({ identity });
     this.ads = new AdsClient({
       address: options.xdsAddress,
-      node: { workload, namespace, proxyVersion: PROXY_VERSION },
+      node: () => ({ workload, namespace, proxyVersion: PROXY_VERSION, adminAddress: formatHostPort({ host: options.adminAddress.host, port: this.boundPort('admin') }) }),
       store: this.store,
       log: log.child({ module: 'xds' }),
       backoff: options.xdsBackoff,
@@ -173,7 +173,7 @@ export class Proxy {
     };
   }
 
-  private boundPort(listener: 'inbound' | 'outbound'): number {
+  private boundPort(listener: keyof BoundProxy): number {
     return (this.servers[listener].address() as AddressInfo | null)?.port ?? 0;
   }
 

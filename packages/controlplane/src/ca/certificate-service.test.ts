@@ -9,6 +9,7 @@ import { certificateService, createCertificateMethod, CreateCertificateRequest, 
 import { createLogger } from '@weft/runtime';
 import { BootstrapTokenAuthenticator, newBootstrapToken } from './bootstrap-tokens.ts';
 import { certificateServiceImplementation, type IssuanceStats } from './certificate-service.ts';
+import { IssuedCertificates } from './issued-certificates.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
 describe('certificate service', () => {
@@ -17,8 +18,10 @@ describe('certificate service', () => {
   let client: Client;
   const server = new Server();
   const stats: IssuanceStats = { issued: 0, refused: {} };
+  const issued = new IssuedCertificates();
   const orders = newBootstrapToken({ namespace: 'default', serviceAccount: 'orders' });
   const chatty = newBootstrapToken({ namespace: 'default', serviceAccount: 'chatty' });
+  const reporter = newBootstrapToken({ namespace: 'default', serviceAccount: 'reporter' });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'weft-ca-service-'));
@@ -31,10 +34,12 @@ describe('certificate service', () => {
         authenticator: BootstrapTokenAuthenticator.of([
           { sha256: digest(orders.entry), identity: { namespace: 'default', serviceAccount: 'orders' } },
           { sha256: digest(chatty.entry), identity: { namespace: 'default', serviceAccount: 'chatty' } },
+          { sha256: digest(reporter.entry), identity: { namespace: 'default', serviceAccount: 'reporter' } },
         ]),
         limiter: new RateLimiter({ burst: 3, perSecond: 0.001 }),
         log: createLogger('test', 'silent'),
         stats,
+        issued,
       }),
     );
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
@@ -47,11 +52,11 @@ describe('certificate service', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function call(token: string | undefined, csrPem: string, ttlSeconds = 0): Promise<{ error: ServiceError | null; response: CreateCertificateResponse | undefined }> {
+  function call(token: string | undefined, csrPem: string, ttlSeconds = 0, proxyId = ''): Promise<{ error: ServiceError | null; response: CreateCertificateResponse | undefined }> {
     const metadata = new Metadata();
     if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
     return new Promise((resolve) =>
-      client.makeUnaryRequest(createCertificateMethod.path, createCertificateMethod.requestSerialize, createCertificateMethod.responseDeserialize, CreateCertificateRequest.create({ csrPem, ttlSeconds }), metadata, (error, response) => resolve({ error, response })),
+      client.makeUnaryRequest(createCertificateMethod.path, createCertificateMethod.requestSerialize, createCertificateMethod.responseDeserialize, CreateCertificateRequest.create({ csrPem, ttlSeconds, proxyId }), metadata, (error, response) => resolve({ error, response })),
     );
   }
 
@@ -63,6 +68,18 @@ describe('certificate service', () => {
     assert.deepEqual(leaf.spiffeIds, ['spiffe://cluster.local/ns/default/sa/orders']);
     assert.ok(Math.abs(leaf.notAfter.getTime() - Date.now() - 3600_000) < 120_000);
     assert.deepEqual(response?.trustBundlePem, [...ca.trustBundle()]);
+  });
+
+  it('records which proxy holds which certificate, believing a proxy id only inside the caller\'s namespace', async () => {
+    const { csrPem } = await generateKeyAndCsr();
+    const { response } = await call(reporter.token, csrPem, 3600, 'reporter-1.default');
+    await call(reporter.token, csrPem, 3600, 'reporter-1.payments');
+    const leaf = inspectCertificate(response?.certificateChainPem[0] ?? '');
+    const records = issued.list();
+    assert.deepEqual(
+      records.map(({ proxy, spiffeId, serialNumber, notAfter }) => ({ proxy, spiffeId, serialNumber, notAfter })),
+      [{ proxy: 'reporter-1.default', spiffeId: 'spiffe://cluster.local/ns/default/sa/reporter', serialNumber: leaf.serialNumber, notAfter: leaf.notAfter.toISOString() }],
+    );
   });
 
   it('refuses a missing or unknown token, another identity, a bad CSR, and floods — each counted', async () => {
@@ -79,6 +96,6 @@ describe('certificate service', () => {
     for (let i = 0; i < 4; i++) codes.push((await call(chatty.token, csrPem)).error?.code ?? 0);
     assert.deepEqual(codes, [0, 0, 0, 8], 'RESOURCE_EXHAUSTED after the burst');
     assert.deepEqual(stats.refused, { unauthenticated: 2, identity_mismatch: 1, invalid_csr: 1, rate_limited: 1 });
-    assert.equal(stats.issued, 4);
+    assert.equal(stats.issued, 6);
   });
 });

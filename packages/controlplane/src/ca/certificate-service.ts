@@ -7,6 +7,7 @@ import { CreateCertificateResponse, type CreateCertificateRequest } from '@weft/
 import type { Logger } from '@weft/runtime';
 import type { IssuanceMetrics } from '../metrics/controlplane-metrics.ts';
 import type { Authenticator } from './authenticator.ts';
+import type { IssuedCertificates } from './issued-certificates.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 export interface IssuanceStats {
@@ -22,6 +23,8 @@ export interface CertificateServiceOptions {
   readonly log: Logger;
   readonly stats: IssuanceStats;
   readonly metrics?: IssuanceMetrics;
+  /** Who holds what, for `weft check`. */
+  readonly issued: IssuedCertificates;
 }
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,4096})$/;
@@ -37,7 +40,7 @@ class Refusal extends Error {
 }
 
 export function certificateServiceImplementation(options: CertificateServiceOptions): UntypedServiceImplementation {
-  const { authenticator, limiter, log, stats, metrics } = options;
+  const { authenticator, limiter, log, stats, metrics, issued: issuedCertificates } = options;
 
   async function issue(call: ServerUnaryCall<CreateCertificateRequest, CreateCertificateResponse>): Promise<CreateCertificateResponse> {
     const header = call.metadata.get('authorization')[0];
@@ -51,6 +54,7 @@ export function certificateServiceImplementation(options: CertificateServiceOpti
     try {
       const issued = ca.sign(call.request.csrPem, identity, call.request.ttlSeconds ? { ttlSeconds: call.request.ttlSeconds } : {});
       log.info({ identity: id, serial: issued.serialNumber, notAfter: issued.notAfter.toISOString() }, 'certificate issued');
+      issuedCertificates.record(call.request.proxyId, identity.namespace, issued);
       return CreateCertificateResponse.create({ certificateChainPem: [...issued.chainPem], trustBundlePem: [...ca.trustBundle()] });
     } catch (error) {
       if (!(error instanceof CaError)) throw error;

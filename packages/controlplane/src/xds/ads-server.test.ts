@@ -123,6 +123,31 @@ describe('AdsServer', () => {
     again.stream.end();
   });
 
+  it('reports per type what was sent, acknowledged, rejected and current, and where the admin endpoint is', async () => {
+    const proxy = new TestProxy(client);
+    proxy.stream.write(DiscoveryRequest.create({ typeUrl: ResourceType.cluster.typeUrl, node: { workload: 'reporter', namespace: 'default', adminAddress: '127.0.0.1:15000' } }));
+    const [clusters] = await proxy.next(1);
+    const status = () => ads.status().find((entry) => entry.id === 'reporter.default');
+    assert.equal(status()?.adminAddress, '127.0.0.1:15000');
+    assert.deepEqual(status()?.types.cluster, { sent: clusters?.versionInfo, acked: undefined, current: clusters?.versionInfo, rejection: undefined });
+    proxy.ack(clusters as DiscoveryResponse);
+    await until(() => status()?.types.cluster?.acked === clusters?.versionInfo);
+
+    ads.publish(translator(CANARY_MESH.replace('simple: RANDOM', 'simple: LEAST_REQUEST')));
+    const [changed] = await proxy.next(1);
+    assert.notEqual(changed?.versionInfo, clusters?.versionInfo);
+    proxy.stream.write(DiscoveryRequest.create({ typeUrl: ResourceType.cluster.typeUrl, versionInfo: clusters?.versionInfo, responseNonce: changed?.nonce, errorDetail: { code: 3, message: 'no good' } }));
+    await until(() => status()?.types.cluster?.rejection !== undefined);
+    const cluster = status()?.types.cluster;
+    assert.equal(cluster?.current, changed?.versionInfo);
+    assert.equal(cluster?.acked, clusters?.versionInfo);
+    assert.equal(cluster?.rejection?.version, changed?.versionInfo);
+    assert.equal(cluster?.rejection?.keeps, clusters?.versionInfo);
+    assert.equal(cluster?.rejection?.message, 'no good');
+    proxy.stream.end();
+    ads.publish(translator(CANARY_MESH));
+  });
+
   it('refuses a stream whose first request does not say who is asking', async () => {
     const anonymous = new TestProxy(client);
     const failed = new Promise<{ code?: number; details?: string }>((resolve) => anonymous.stream.once('error', resolve));

@@ -20,6 +20,8 @@ export interface Rejection {
   readonly nonce: string;
   readonly message: string;
   readonly at: string;
+  /** The version the proxy keeps in force instead ("" when it holds none). */
+  readonly keeps: string;
 }
 
 interface TypeState {
@@ -31,13 +33,24 @@ interface TypeState {
   changedAt: number | undefined;
 }
 
+/** One resource type of one proxy: what was sent, acknowledged, rejected, and what is current. */
+export interface TypeStatus {
+  readonly sent: string | undefined;
+  readonly acked: string | undefined;
+  /** The version of the current snapshot for this proxy; equal to acked when the proxy is in sync. */
+  readonly current: string | undefined;
+  readonly rejection: Rejection | undefined;
+}
+
 export interface ProxyStatus {
   readonly id: string;
   readonly workload: string;
   readonly namespace: string;
   readonly proxyVersion: string;
+  /** Where the proxy says its admin endpoint listens ("" when it did not say). */
+  readonly adminAddress: string;
   readonly connectedAt: string;
-  readonly types: Readonly<Partial<Record<ResourceKind, { sent: string | undefined; acked: string | undefined; rejection: Rejection | undefined }>>>;
+  readonly types: Readonly<Partial<Record<ResourceKind, TypeStatus>>>;
 }
 
 export interface AdsEvents {
@@ -58,6 +71,7 @@ class ProxyStream {
   readonly workload: string;
   readonly namespace: string;
   readonly proxyVersion: string;
+  readonly adminAddress: string;
   readonly connectedAt = new Date().toISOString();
   private readonly types = new Map<ResourceKind, TypeState>();
   private nonce = 0;
@@ -73,6 +87,7 @@ class ProxyStream {
     this.namespace = node.namespace || 'default';
     this.id = node.id || `${this.workload}.${this.namespace}`;
     this.proxyVersion = node.proxyVersion ?? '';
+    this.adminAddress = node.adminAddress ?? '';
   }
 
   private snapshot(): ProxySnapshot | undefined {
@@ -98,9 +113,9 @@ class ProxyStream {
     }
     if (request.responseNonce !== (state.sent?.nonce ?? '')) return; // answers a superseded response
     if (request.errorDetail) {
-      const rejection = { version: state.sent?.set.version ?? '', nonce: request.responseNonce, message: request.errorDetail.message || `rejected with code ${request.errorDetail.code ?? 0}`, at: new Date().toISOString() };
+      const rejection = { version: state.sent?.set.version ?? '', nonce: request.responseNonce, message: request.errorDetail.message || `rejected with code ${request.errorDetail.code ?? 0}`, at: new Date().toISOString(), keeps: request.versionInfo };
       state.rejection = rejection;
-      this.server.log.warn({ proxy: this.id, type: kind, version: rejection.version, error: rejection.message, keeps: request.versionInfo || null }, 'proxy rejected configuration');
+      this.server.log.warn({ proxy: this.id, type: kind, version: rejection.version, error: rejection.message, keeps: rejection.keeps || null }, 'proxy rejected configuration');
       this.server.events.onNack?.(this.id, kind, rejection);
       this.server.metrics?.nacked(kind);
     } else if (state.sent) {
@@ -160,9 +175,13 @@ class ProxyStream {
   }
 
   status(): ProxyStatus {
-    const types: Partial<Record<ResourceKind, { sent: string | undefined; acked: string | undefined; rejection: Rejection | undefined }>> = {};
-    for (const [kind, state] of this.types) types[kind] = { sent: state.sent?.set.version, acked: state.acked, rejection: state.rejection };
-    return { id: this.id, workload: this.workload, namespace: this.namespace, proxyVersion: this.proxyVersion, connectedAt: this.connectedAt, types };
+    const snapshot = this.snapshot();
+    const types: Partial<Record<ResourceKind, TypeStatus>> = {};
+    for (const [kind, state] of this.types) {
+      types[kind] = { sent: state.sent?.set.version, acked: state.acked, current: snapshot?.[kind].only(state.resourceNames).version, rejection: state.rejection };
+    }
+    const { id, workload, namespace, proxyVersion, adminAddress, connectedAt } = this;
+    return { id, workload, namespace, proxyVersion, adminAddress, connectedAt, types };
   }
 }
 

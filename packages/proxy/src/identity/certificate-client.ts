@@ -20,6 +20,7 @@ export interface CertificateRequest {
   readonly token: string;
   readonly csrPem: string;
   readonly ttlSeconds: number;
+  readonly proxyId: string;
   readonly timeoutMs: number;
 }
 
@@ -33,7 +34,7 @@ export function requestCertificate(request: CertificateRequest): Promise<CreateC
       createCertificateMethod.path,
       createCertificateMethod.requestSerialize,
       createCertificateMethod.responseDeserialize,
-      CreateCertificateRequest.create({ csrPem: request.csrPem, ttlSeconds: request.ttlSeconds }),
+      CreateCertificateRequest.create({ csrPem: request.csrPem, ttlSeconds: request.ttlSeconds, proxyId: request.proxyId }),
       metadata,
       { deadline: Date.now() + request.timeoutMs },
       (error: ServiceError | null, response?: CreateCertificateResponse) => (error || !response ? reject(error ?? new Error('empty response')) : resolve(response)),

@@ -5,7 +5,7 @@
 // touching open connections: every new handshake asks for the current secure context.
 import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
-import { generateKeyAndCsr, inspectCertificate, parsePemCertificates, parseSpiffeId } from '@weft/ca';
+import { certificateFields, generateKeyAndCsr, inspectCertificate, parsePemCertificates, parseSpiffeId, type CertificateFields } from '@weft/ca';
 import { MutableCertificateProvider } from '@weft/proto';
 import type { HostPort, Logger } from '@weft/runtime';
 import { Backoff } from '../xds/backoff.ts';
@@ -21,6 +21,8 @@ export interface IdentityOptions {
   /** Namespace and service account of the control plane, to verify it by SPIFFE ID. */
   readonly controlPlane: { readonly namespace: string; readonly serviceAccount: string };
   readonly ttlSeconds: number;
+  /** This proxy's node id, told to the certificate service so it can say who holds what. */
+  readonly proxyId: string;
   readonly log: Logger;
   readonly random?: () => number;
 }
@@ -29,7 +31,7 @@ interface Current {
   readonly keyPem: string;
   readonly chainPem: readonly string[];
   readonly spiffeId: string;
-  readonly issuer: string;
+  readonly leaf: CertificateFields;
   /** When we received it: its notBefore is backdated for clock skew, so lifetime counts from here. */
   readonly receivedAt: number;
   readonly notAfter: Date;
@@ -37,8 +39,13 @@ interface Current {
 
 export interface IdentityStatus {
   readonly spiffeId: string | undefined;
+  readonly subject: string | undefined;
   readonly issuer: string | undefined;
+  readonly serialNumber: string | undefined;
+  readonly notBefore: string | undefined;
   readonly notAfter: string | undefined;
+  /** The roots every new handshake trusts (the bootstrap roots until the trust bundle arrives). */
+  readonly roots: readonly CertificateFields[];
   readonly issued: number;
   readonly failures: number;
   readonly lastError: string | undefined;
@@ -131,7 +138,19 @@ export class WorkloadIdentity {
   }
 
   status(): IdentityStatus {
-    return { spiffeId: this.current?.spiffeId, issuer: this.current?.issuer, notAfter: this.current?.notAfter.toISOString(), issued: this.counts.issued, failures: this.counts.failures, lastError: this.counts.lastError };
+    const leaf = this.current?.leaf;
+    return {
+      spiffeId: this.current?.spiffeId,
+      subject: leaf?.subject,
+      issuer: leaf?.issuer,
+      serialNumber: leaf?.serialNumber,
+      notBefore: leaf?.notBefore,
+      notAfter: leaf?.notAfter,
+      roots: parsePemCertificates(this.rootsPem).map(certificateFields),
+      issued: this.counts.issued,
+      failures: this.counts.failures,
+      lastError: this.counts.lastError,
+    };
   }
 
   private async renew(): Promise<void> {
@@ -146,12 +165,13 @@ export class WorkloadIdentity {
         token,
         csrPem,
         ttlSeconds: this.options.ttlSeconds,
+        proxyId: this.options.proxyId,
         timeoutMs: 10_000,
       });
       const leaf = inspectCertificate(response.certificateChainPem[0] ?? '');
       const spiffeId = leaf.spiffeIds[0];
       if (!spiffeId) throw new Error('the certificate service returned a certificate without a SPIFFE ID');
-      this.current = { keyPem, chainPem: response.certificateChainPem, spiffeId, issuer: leaf.issuer, receivedAt: Date.now(), notAfter: leaf.notAfter };
+      this.current = { keyPem, chainPem: response.certificateChainPem, spiffeId, leaf: certificateFields(response.certificateChainPem[0] ?? ''), receivedAt: Date.now(), notAfter: leaf.notAfter };
       this.counts.issued++;
       this.counts.lastError = undefined;
       this.backoff.reset();

@@ -21,11 +21,14 @@ export interface NodeIdentity {
   readonly workload: string;
   readonly namespace: string;
   readonly proxyVersion: string;
+  /** "host:port" of the admin endpoint, for `weft proxy-config`. */
+  readonly adminAddress: string;
 }
 
 export interface AdsClientOptions {
   readonly address: HostPort;
-  readonly node: NodeIdentity;
+  /** Read at each connection: the admin address is only known once its listener is bound. */
+  readonly node: () => NodeIdentity;
   readonly store: ConfigStore;
   readonly log: Logger;
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
@@ -89,7 +92,8 @@ export class AdsClient {
   }
 
   private connect(): void {
-    const { node, store, log } = this.options;
+    const { store, log } = this.options;
+    const node = this.options.node();
     const stream: Stream = this.client.makeBidiStreamRequest(streamResourcesMethod.path, streamResourcesMethod.requestSerialize, streamResourcesMethod.responseDeserialize);
     this.stream = stream;
     let received = false;
@@ -116,7 +120,7 @@ export class AdsClient {
         DiscoveryRequest.create({
           typeUrl: ResourceType[kind].typeUrl,
           versionInfo: store.version(kind),
-          node: index === 0 ? { id: `${node.workload}.${node.namespace}`, workload: node.workload, namespace: node.namespace, proxyVersion: node.proxyVersion } : null,
+          node: index === 0 ? { id: `${node.workload}.${node.namespace}`, ...node } : null,
         }),
       );
     }

@@ -28,6 +28,17 @@ describe('decodeRouteConfiguration', () => {
     assert.deepEqual(host.domains, ['orders']);
   });
 
+  it('keeps what each route matches as data, for the admin endpoint', () => {
+    const host = decode([
+      { name: 'post', match: { method: { exact: 'POST' }, path: { prefix: '/api' }, headers: [{ name: 'x-beta', value: { regex: '1|2' } }, { name: 'x-debug', absent: true }], queryParams: [{ name: 'q', present: true }] }, clusters: to('a') },
+      { name: 'all', clusters: to('b') },
+    ]);
+    assert.deepEqual(JSON.parse(JSON.stringify(host.routes.map((route) => route.match))), [
+      { path: { prefix: '/api' }, method: { exact: 'POST' }, headers: [{ name: 'x-beta', value: { regex: '1|2' } }, { name: 'x-debug', absent: true }], queryParams: [{ name: 'q', present: true }] },
+      { headers: [], queryParams: [] },
+    ]);
+  });
+
   it('refuses weights that do not sum to 100, empty routes and bad regexes', () => {
     const refuses = (routes: weft.config.v1.Route.$Properties[], pattern: RegExp) =>
       assert.throws(() => decode(routes), (error: unknown) => error instanceof InvalidResourceError && pattern.test(error.message));

@@ -32,8 +32,20 @@ export interface WeightedClusterConfig {
   readonly weight: number;
 }
 
+/** One of exact, prefix or regex. */
+export type StringMatchDescription = { readonly exact: string } | { readonly prefix: string } | { readonly regex: string };
+
+/** What a route matches, as data (`matches` is the compiled form): for the admin endpoint. */
+export interface RouteMatchDescription {
+  readonly path?: StringMatchDescription;
+  readonly method?: StringMatchDescription;
+  readonly headers: readonly ({ readonly name: string } & ({ readonly value: StringMatchDescription } | { readonly present: true } | { readonly absent: true }))[];
+  readonly queryParams: readonly ({ readonly name: string } & ({ readonly value: StringMatchDescription } | { readonly present: true }))[];
+}
+
 export interface RouteConfig {
   readonly name: string;
+  readonly match: RouteMatchDescription;
   readonly matches: (request: RequestFacts) => boolean;
   readonly clusters: readonly WeightedClusterConfig[];
   readonly timeoutMs: number;
@@ -52,6 +64,33 @@ export interface VirtualHostConfig {
   readonly domains: readonly string[];
   readonly routes: readonly RouteConfig[];
   readonly protocol: Protocol;
+}
+
+function describeString(match: weft.config.v1.StringMatch.$Properties | null | undefined): StringMatchDescription | undefined {
+  if (match?.exact != null) return { exact: match.exact };
+  if (match?.prefix != null) return { prefix: match.prefix };
+  if (match?.regex != null) return { regex: match.regex };
+  return undefined;
+}
+
+/** Called after compileMatch, which has rejected anything malformed. */
+function describeMatch(match: weft.config.v1.RouteMatch.$Properties | null | undefined): RouteMatchDescription {
+  const path = describeString(match?.path);
+  const method = describeString(match?.method);
+  return Object.freeze({
+    ...(path ? { path } : {}),
+    ...(method ? { method } : {}),
+    headers: (match?.headers ?? []).map((header) => {
+      const name = header.name ?? '';
+      if (header.present) return { name, present: true as const };
+      if (header.absent) return { name, absent: true as const };
+      return { name, value: describeString(header.value) as StringMatchDescription };
+    }),
+    queryParams: (match?.queryParams ?? []).map((parameter) => {
+      const name = parameter.name ?? '';
+      return parameter.present ? { name, present: true as const } : { name, value: describeString(parameter.value) as StringMatchDescription };
+    }),
+  });
 }
 
 function compileString(match: weft.config.v1.StringMatch.$Properties | null | undefined, where: string): ValueMatcher | undefined {
@@ -126,6 +165,7 @@ function decodeRoute(route: weft.config.v1.Route.$Properties, where: string): Ro
   return Object.freeze({
     name: route.name || where,
     matches: compileMatch(route.match, where),
+    match: describeMatch(route.match),
     clusters: Object.freeze(clusters),
     timeoutMs: route.timeoutMs ?? 0,
     retries: decodeRetryPolicy(route.retries, where),
