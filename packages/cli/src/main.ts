@@ -2,9 +2,13 @@
 // weft: the command line. Subcommands are a registry; each parses its own flags.
 import { parseArgs } from 'node:util';
 import { caCommand } from './ca/ca-command.ts';
+import { UsageError } from './ca/subcommand.ts';
+import { checkCommand } from './check/check-command.ts';
 import { runDemo } from './demo/demo.ts';
 import { injectCommand } from './inject/inject-command.ts';
 import { installCommand } from './install/install-command.ts';
+import { proxyConfigCommand } from './proxy-config/proxy-config-command.ts';
+import { proxyStatusCommand } from './status/proxy-status-command.ts';
 
 interface Command {
   readonly summary: string;
@@ -32,9 +36,10 @@ const COMMANDS: Record<string, Command> = {
   ca: caCommand,
   inject: injectCommand,
   install: installCommand,
+  check: checkCommand,
+  'proxy-status': proxyStatusCommand,
+  'proxy-config': proxyConfigCommand,
 };
-
-class UsageError extends Error {}
 
 function help(): string {
   const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(14)}${command.summary}`);

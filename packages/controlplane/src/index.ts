@@ -6,4 +6,6 @@ export { SnapshotTranslator, clusterName } from './xds/translate.ts';
 export { ResourceSet, ResourceSetBuilder, type ProxySnapshot } from './xds/snapshot.ts';
 export { BootstrapTokenAuthenticator, newBootstrapToken, tokenDigest } from './ca/bootstrap-tokens.ts';
 export type { Authenticator } from './ca/authenticator.ts';
+export type { CaStatus } from './ca/ca-status.ts';
+export type { IssuedCertificateRecord } from './ca/issued-certificates.ts';
 export * from './injection/index.ts';
