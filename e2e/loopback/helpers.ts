@@ -1,7 +1,9 @@
 // Helpers for loopback tests: HTTP calls with undici, polling with a deadline, temp dirs.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import type { LoopbackMesh } from '@weft/cli';
 import { formatHostPort, pollUntil, type HostPort } from '@weft/runtime';
@@ -22,6 +24,32 @@ export function httpGet(address: HostPort, path = '/', headers: Record<string, s
 }
 
 export { pollUntil };
+
+const CLI = join(dirname(fileURLToPath(import.meta.resolve('@weft/cli'))), 'main.ts');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `weft ARGS` as its own process; asynchronous, so a control plane served by the test process keeps answering. */
+export function weftCli(...args: string[]): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** The row of a printed table whose first column is `first`, split into cells. */
+export function rowOf(table: string, first: string): string[] | undefined {
+  return table
+    .split('\n')
+    .map((line) => line.split(/ {2,}/))
+    .find((cells) => cells[0] === first);
+}
 
 export async function temporaryDirectory(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `weft-${prefix}-`));

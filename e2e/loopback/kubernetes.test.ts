@@ -2,8 +2,8 @@
 // double (no API server can run here), with a real sidecar: readiness only after the first
 // sync, the CA created in its Secret, the root certificate published into meshed namespaces, the
 // webhook's CA bundle patched in and its certificate valid for the Service name, CR status from
-// the leader, a certificate for the sidecar through TokenReview, and a deleted Service leaving
-// the sidecar's configuration.
+// the leader, a certificate for the sidecar through TokenReview, a deleted Service leaving
+// the sidecar's configuration, and weft check / proxy-status against it.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { EPHEMERAL_PROXY_LISTENERS, ManagedProcess, PROGRAMS } from '@weft/cli';
 import { formatHostPort } from '@weft/runtime';
 import { KubeApiDouble, type KubeObject } from '../../packages/controlplane/test/kube-api-double.ts';
 import { customResource, endpointSlice, MESH_API, pod, service } from '../../packages/controlplane/test/kube-objects.ts';
-import { httpGet, pollUntil, temporaryDirectory } from './helpers.ts';
+import { httpGet, pollUntil, rowOf, temporaryDirectory, weftCli } from './helpers.ts';
 
 const HTTP = [{ name: 'http', port: 8080, targetPort: 9080 }];
 const TOKEN = 'frontend-projected-token';
@@ -129,5 +129,14 @@ describe('the control plane on Kubernetes (against the API double)', () => {
 
     api.delete('v1', 'Service', 'shop', 'orders');
     await pollUntil('the orders cluster to leave the sidecar', 15_000, async () => ((await clusters()).some((name) => name.includes('orders.shop')) ? undefined : true));
+  });
+
+  it('weft check passes and weft proxy-status shows the sidecar SYNCED, through the debug port alone (as through a port-forward)', async () => {
+    const debug = `http://${formatHostPort(await controlPlane.listening('debug'))}`;
+    const check = await weftCli('check', '--controlplane', debug);
+    assert.equal(check.code, 0, check.stdout);
+    assert.doesNotMatch(check.stdout, /^[‼×] /m, check.stdout);
+    const status = await weftCli('proxy-status', '--controlplane', debug);
+    assert.deepEqual(rowOf(status.stdout, 'frontend-0.shop')?.slice(1, 7), Array(6).fill('SYNCED'), status.stdout);
   });
 });

@@ -17,9 +17,10 @@ proxy that NACKed is named with its reason), and no proxy certificate is near ex
 Exit status 0 when nothing failed (warnings allowed), 1 otherwise.
 
   ${CONTROLPLANE_FLAG_HELP}
-  --wait D              how long failures that clear by themselves (a push in flight, the first
-                        sync) are re-checked before they count; default 5s, 0 for none
-  --ca-expiry-warning D warn when the CA expires within D; default 30d`;
+  --wait D            how long failures that clear by themselves (a push in flight, the first
+                      sync) are re-checked before they count; default 5s, 0 for none
+  --ca-expiry-warning D
+                      warn when the CA expires within D; default 30d`;
 
 const MARK: Record<CheckResult['outcome'], string> = { pass: '✔', warn: '‼', fail: '×' };
 
@@ -50,6 +51,20 @@ export function renderResults(results: readonly CheckResult[]): string {
   return [...lines, ...unreachable, '', summary].join('\n');
 }
 
+/**
+ * Runs the checks, and again every `pauseMs` while a failure that may clear by itself remains
+ * and `waitMs` has not passed: a check right after a change should not fail on a push in flight.
+ */
+export async function checkUntilSettled(check: () => Promise<CheckResult[]>, waitMs: number, pauseMs = 250): Promise<CheckResult[]> {
+  const deadline = Date.now() + waitMs;
+  let results = await check();
+  while (results.some((result) => result.outcome === 'fail' && result.retryable) && Date.now() < deadline) {
+    await delay(pauseMs);
+    results = await check();
+  }
+  return results;
+}
+
 function durationFlag(value: string, flag: string): number {
   if (value === '0') return 0;
   try {
@@ -60,7 +75,7 @@ function durationFlag(value: string, flag: string): number {
 }
 
 export const checkCommand = {
-  summary: 'check the health of the mesh: control plane, CA, trust bundle, proxies in sync, certificates, clocks',
+  summary: "check the mesh's health: control plane, CA, proxies in sync, certificates, clocks",
   usage: USAGE,
   async run(args: string[], stdout: Output = process.stdout): Promise<number> {
     const { values } = parseArgs({
@@ -70,12 +85,7 @@ export const checkCommand = {
     const waitMs = durationFlag(values.wait, '--wait');
     const options = { caExpiryWarningMs: durationFlag(values['ca-expiry-warning'], '--ca-expiry-warning'), maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS };
     const controlPlane = ControlPlaneDebug.fromFlag(values.controlplane);
-    const deadline = Date.now() + waitMs;
-    let results = runChecks(await observe(controlPlane), options);
-    while (results.some((result) => result.outcome === 'fail' && result.retryable) && Date.now() < deadline) {
-      await delay(250);
-      results = runChecks(await observe(controlPlane), options);
-    }
+    const results = await checkUntilSettled(async () => runChecks(await observe(controlPlane), options), waitMs);
     stdout.write(`${renderResults(results)}\n`);
     return results.some((result) => result.outcome === 'fail') ? 1 : 0;
   },

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CaStatus, ProxyStatus, TypeStatus } from '@weft/controlplane';
-import { renderResults } from './check-command.ts';
 import { runChecks, type CheckResult, type Observation } from './checks.ts';
 
 const NOW = Date.parse('2030-06-01T00:00:00.000Z');
@@ -130,17 +129,5 @@ describe('weft check', () => {
     const unknown = byName(runChecks(observed({ ca: ca({ certificates: [certificate('orders.default', NOW - HOUR, NOW + 23 * HOUR)] }) }), OPTIONS), 'proxy certificates');
     assert.equal(unknown.outcome, 'warn');
     assert.match(unknown.problems?.[0] ?? '', /frontend\.default/);
-  });
-});
-
-describe('check output', () => {
-  it('prints ✔, ‼ and × lines, problems and hints indented under what failed, and a summary', () => {
-    const text = renderResults([
-      { name: 'control plane ready', outcome: 'pass' },
-      { name: 'CA valid', outcome: 'warn', detail: 'root', problems: ['expires soon'], hint: 'rotate it' },
-      { name: 'every proxy synced', outcome: 'fail', problems: ['a.b CLUSTERS NACKED'], hint: 'fix it' },
-    ]);
-    assert.equal(text, ['✔ control plane ready', '‼ CA valid (root)', '    expires soon', '    hint: rotate it', '× every proxy synced', '    a.b CLUSTERS NACKED', '    hint: fix it', '', '× 1 check failed'].join('\n'));
-    assert.equal(renderResults([{ name: 'x', outcome: 'pass' }, { name: 'y', outcome: 'warn' }]).split('\n').at(-1), '✔ all checks passed (1 warning)');
   });
 });

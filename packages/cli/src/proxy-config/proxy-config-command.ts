@@ -42,7 +42,7 @@ const SECTIONS: Record<string, SectionReader> = {
 };
 
 export const proxyConfigCommand = {
-  summary: "show one proxy's routes, clusters, endpoints or certificates, as the proxy serves them",
+  summary: "one proxy's routes, clusters, endpoints or certificates, as it serves them",
   usage: USAGE,
   async run(args: string[], stdout: Output = process.stdout): Promise<number> {
     const { values, positionals } = parseArgs({

@@ -38,7 +38,7 @@ export function proxyStatusJson(syncz: Syncz): unknown {
 }
 
 export const proxyStatusCommand = {
-  summary: 'show every connected proxy and whether it is SYNCED, STALE or NACKED per resource type',
+  summary: 'each connected proxy: SYNCED, STALE or NACKED per resource type',
   usage: USAGE,
   async run(args: string[], stdout: Output = process.stdout): Promise<number> {
     const { values } = parseArgs({ args, options: { controlplane: { type: 'string' }, json: { type: 'boolean', default: false } } });
