@@ -100,7 +100,7 @@ function caValid(ca: CaStatus | undefined, now: number, warningMs: number): Chec
   const notAfter = Date.parse(ca.signingChainNotAfter);
   const root = ca.roots[0]?.subject ?? 'unknown root';
   const left = notAfter - now;
-  const hint = 'rotate the CA before it expires: add the new root to the trust bundle first, then switch signing (docs/security.md, "CA rotation")';
+  const hint = 'rotate the CA before it expires: add the new root to the trust bundle first, then switch signing (docs/security.md, "Rotating the CA")';
   if (left <= 0) return { name, outcome: 'fail', problems: [`the CA (${root}) expired on ${ca.signingChainNotAfter}: no certificate can be issued`], hint };
   const detail = `${root}, until ${ca.signingChainNotAfter}, ${formatDuration(left)} left`;
   if (left < warningMs) return { name, outcome: 'warn', detail, problems: [`the CA expires in ${formatDuration(left)}, under the ${Math.round(warningMs / DAY_MS)}-day warning`], hint };
