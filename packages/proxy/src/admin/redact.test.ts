@@ -8,11 +8,13 @@ test('header values of credentials and secret-named fields are redacted; the res
     keyPem: '-----BEGIN PRIVATE KEY-----',
     nested: [{ token: 'tkn', name: 'orders' }],
     weight: 90,
+    retryOn: new Set(['5xx', 'reset']),
   };
   assert.deepEqual(redactSecrets(config), {
     headers: { set: [['Authorization', REDACTED], ['x-canary', 'true']], add: [['cookie', REDACTED]] },
     keyPem: REDACTED,
     nested: [{ token: REDACTED, name: 'orders' }],
     weight: 90,
+    retryOn: ['5xx', 'reset'],
   });
 });

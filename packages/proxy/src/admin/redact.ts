@@ -9,11 +9,13 @@ function isHeaderPair(value: unknown): value is readonly [string, string] {
   return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string';
 }
 
-/** A copy of `value` with credentials replaced by "[redacted]". */
+/** A JSON-ready copy of `value` with credentials replaced by "[redacted]". */
 export function redactSecrets(value: unknown): unknown {
   if (isHeaderPair(value) && SENSITIVE_HEADERS.has(value[0].toLowerCase())) return [value[0], REDACTED];
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value instanceof Map) return redactSecrets(Object.fromEntries(value));
+  // Sets (retryOn, retriable codes) would otherwise serialise as {}.
+  if (value instanceof Set) return [...value].map(redactSecrets);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, SECRET_FIELD.test(key) && typeof field === 'string' ? REDACTED : redactSecrets(field)]));
   }
