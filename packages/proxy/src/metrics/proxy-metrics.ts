@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { Completion } from '../http/exchange.ts';
+import type { TracingCounters } from '../tracing/otlp-exporter.ts';
 
 /** Sub-millisecond to tens of seconds. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -37,6 +38,24 @@ export class ProxyMetrics {
     };
     this.requests.inc({ ...destination, response_code: String(status), response_flags: flag || '-' });
     this.duration.observe(destination, durationSeconds);
+  }
+
+  /** Span export counters, read from `counters` at each scrape. */
+  observeTracing(counters: () => TracingCounters): void {
+    const counter = (name: string, help: string, read: (counts: TracingCounters) => number): void => {
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(read(counters()));
+        },
+      });
+    };
+    counter('weft_tracing_spans_exported_total', 'Spans the OTLP collector accepted', (counts) => counts.spansExported);
+    counter('weft_tracing_spans_dropped_total', 'Spans dropped because the export queue was full', (counts) => counts.spansDropped);
+    counter('weft_tracing_export_failures_total', 'Span export requests that failed (refused, timed out or not 2xx)', (counts) => counts.exportFailures);
   }
 
   text(): Promise<string> {

@@ -150,6 +150,7 @@ export class UpstreamCluster {
     const { config } = endpoint;
     const address = formatHostPort({ host: config.connectHost, port: config.connectPort });
     context.upstreamAddress = address;
+    context.upstreamPeer = undefined;
     context.destinationWorkload = config.workload;
     endpoint.active++;
     const settle = (): void => {
@@ -159,6 +160,7 @@ export class UpstreamCluster {
     try {
       const extra = config.viaSidecar ? { [TARGET_PORT_HEADER]: String(config.port) } : undefined;
       const response = await this.pools.get(this.target(config)).send(request, extra);
+      context.upstreamPeer = response.upstreamPeer;
       this.outlier?.record(endpoint, { status: response.status });
       if (response.body) response.body.once('close', settle);
       else settle();
