@@ -226,6 +226,28 @@ describe('OtlpHttpExporter', () => {
     await hanging.close();
   });
 
+  it('on close, sends what is left but gives up after a failed export: shutdown waits one timeout at most', async () => {
+    const sockets: Socket[] = [];
+    const blackhole = createTcpServer((socket) => sockets.push(socket));
+    blackhole.listen(0, '127.0.0.1');
+    await once(blackhole, 'listening');
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      blackhole.close();
+    });
+    const exporter = new OtlpHttpExporter({
+      endpoint: new URL(`http://127.0.0.1:${(blackhole.address() as AddressInfo).port}/v1/traces`),
+      resource: RESOURCE,
+      settings: settings({ maxBatchSize: 2, exportTimeoutMs: 100 }),
+      log: capturingLogger().log,
+    });
+    for (let i = 0; i < 6; i++) exporter.add(span(i));
+    await pollUntil('the first export connected', 5000, () => (sockets.length === 1 ? true : undefined));
+    await exporter.close();
+    assert.equal(exporter.exportFailures, 1);
+    assert.equal(sockets.length, 1, 'no export tried after the failure');
+  });
+
   it('logs failures at most once per interval, with the counts and without the endpoint path', async () => {
     const closed = createTcpServer();
     closed.listen(0, '127.0.0.1');

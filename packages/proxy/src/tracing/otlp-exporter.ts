@@ -52,7 +52,8 @@ export class OtlpHttpExporter implements TracingCounters {
   private readonly dispatcher: Agent;
   private readonly timer: NodeJS.Timeout;
   private queue: FinishedSpan[] = [];
-  private inFlight: Promise<void> | undefined;
+  /** The export under way; resolves to whether it succeeded. */
+  private inFlight: Promise<boolean> | undefined;
   private flushScheduled = false;
   private lastWarningAt = Number.NEGATIVE_INFINITY;
 
@@ -82,34 +83,43 @@ export class OtlpHttpExporter implements TracingCounters {
     }
   }
 
-  /** Sends the queued spans that are left (stopping at the first failure), then closes. */
+  /**
+   * Sends the queued spans that are left, then closes. Stops at the first failure, the export
+   * under way included, so a collector that hangs delays shutdown by one timeout at most.
+   */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.inFlight;
-    const failuresBefore = this.exportFailures;
-    while (this.queue.length > 0 && this.exportFailures === failuresBefore) {
+    let ok = (await this.inFlight) ?? true;
+    while (ok && this.queue.length > 0) {
       this.flush();
-      await this.inFlight;
+      ok = (await this.inFlight) ?? true;
     }
     await this.dispatcher.close();
   }
 
-  /** Starts one export of up to a batch, unless one is under way. */
+  /**
+   * Starts one export of up to a batch, unless one is under way. After a success a full batch
+   * waiting goes next; after a failure the rest waits for the timer, so a collector that is
+   * down sees at most one attempt per interval or per batch of new spans.
+   */
   private flush(): void {
     if (this.inFlight || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.settings.maxBatchSize);
-    this.inFlight = this.post(batch).then(
+    const inFlight = this.post(batch).then(
       () => {
         this.spansExported += batch.length;
+        return true;
       },
       (error: unknown) => {
         this.exportFailures++;
         this.warn('span export failed', error);
+        return false;
       },
     );
-    void this.inFlight.finally(() => {
+    this.inFlight = inFlight;
+    void inFlight.then((ok) => {
       this.inFlight = undefined;
-      if (this.queue.length >= this.settings.maxBatchSize) this.flush();
+      if (ok && this.queue.length >= this.settings.maxBatchSize) this.flush();
     });
   }
 
