@@ -48,19 +48,32 @@ function start(processes: Processes, name: string, script: string, args: string[
   return managed;
 }
 
-function startProxy(processes: Processes, name: string, xds: HostPort): ManagedProcess {
-  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS]);
+function startProxy(processes: Processes, name: string, xds: HostPort, proxyArgs: readonly string[]): ManagedProcess {
+  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS, ...proxyArgs]);
 }
 
-export async function startWeftPair(options: { root: string; appPort: number; processes: Processes; pinning: Pinning }): Promise<WeftPair> {
+export interface WeftPairOptions {
+  readonly root: string;
+  readonly appPort: number;
+  readonly processes: Processes;
+  readonly pinning: Pinning;
+  /** Names the pair's directory and processes when a run starts several; default "weft". */
+  readonly name?: string;
+  /** Extra weft-proxy flags for both sidecars. */
+  readonly proxyArgs?: readonly string[];
+}
+
+export async function startWeftPair(options: WeftPairOptions): Promise<WeftPair> {
   const { processes, pinning } = options;
-  const dir = join(options.root, 'weft');
+  const name = options.name ?? 'weft';
+  const proxyArgs = options.proxyArgs ?? [];
+  const dir = join(options.root, name);
   await mkdir(dir, { recursive: true });
   const meshFile = join(dir, 'mesh.yaml');
   // An empty mesh to start with; the real one once the sidecars have their ports.
   await writeFile(meshFile, toMeshFile([]));
 
-  const controlPlane = start(processes, 'weft controlplane', PROGRAMS.controlPlane, [
+  const controlPlane = start(processes, `${name} controlplane`, PROGRAMS.controlPlane, [
     '--registry',
     `file:${meshFile}`,
     '--xds-address',
@@ -72,8 +85,8 @@ export async function startWeftPair(options: { root: string; appPort: number; pr
   // Idle while measuring; kept off the core under test all the same.
   await pinning.pin(controlPlane.child.pid, CLIENT_CPU);
 
-  const client = startProxy(processes, 'bench-client', xds);
-  const server = startProxy(processes, 'bench-server', xds);
+  const client = startProxy(processes, 'bench-client', xds, proxyArgs);
+  const server = startProxy(processes, 'bench-server', xds, proxyArgs);
   const [clientOutbound, clientInbound, serverInbound] = await Promise.all([client.listening('outbound'), client.listening('inbound'), server.listening('inbound')]);
   await Promise.all([server.listening('outbound'), ...[client, server].flatMap((proxy) => [proxy.listening('admin'), proxy.listening('stats')])]);
   await pinning.pin(client.child.pid, SERVER_CPU);
@@ -88,6 +101,6 @@ export async function startWeftPair(options: { root: string; appPort: number; pr
     const dead = [controlPlane, client, server].find((managed) => !managed.running);
     return dead && `${dead.name} exited:\n${dead.output()}`;
   };
-  await waitFor200('weft pair', clientOutbound.port, APP_HOST, 20_000, exited);
+  await waitFor200(`${name} pair`, clientOutbound.port, APP_HOST, 20_000, exited);
   return { controlPlane, client, server, port: clientOutbound.port };
 }

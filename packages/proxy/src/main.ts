@@ -3,8 +3,11 @@
 // workload's traffic.
 import { readFile } from 'node:fs/promises';
 import { createLogger, parseDuration, parseHostPort, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
+import { parseAccessLogMode } from './observability/access-log.ts';
 import { OUTBOUND_TRAFFIC_POLICIES } from './outbound/outbound-listener.ts';
 import { Proxy, type ProxyOptions } from './proxy.ts';
+import { DEFAULT_BATCH_SETTINGS } from './tracing/otlp-exporter.ts';
+import { DEFAULT_SAMPLING_PERCENT, parseTracingFlags } from './tracing/tracing-options.ts';
 
 const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [options]
 
@@ -26,6 +29,17 @@ const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [option
   --ca-root-cert FILE          root(s) to verify the control plane with until it sends its trust bundle
   --cert-ttl DURATION          certificate lifetime to ask for; default 24h
   --controlplane-identity NS/SA  who the control plane must be; default weft-system/weft-controlplane
+  --tracing-otlp-endpoint URL  where spans go, OTLP/HTTP with JSON bodies, e.g.
+                               http://collector:4318/v1/traces (env WEFT_TRACING_OTLP_ENDPOINT);
+                               without it no span is recorded (trace headers still propagate)
+  --tracing-sampling PERCENT   share of new traces sampled, 0-100; a caller's decision is always
+                               kept (env WEFT_TRACING_SAMPLING); default ${DEFAULT_SAMPLING_PERCENT}
+  --tracing-max-queue N        spans waiting for export; more are dropped; default ${DEFAULT_BATCH_SETTINGS.maxQueueSize}
+  --tracing-max-batch N        spans per export request; default ${DEFAULT_BATCH_SETTINGS.maxBatchSize}
+  --tracing-flush-interval-ms N  export what is queued this often; default ${DEFAULT_BATCH_SETTINGS.flushIntervalMs}
+  --tracing-export-timeout-ms N  an export not answered within this failed; default ${DEFAULT_BATCH_SETTINGS.exportTimeoutMs}
+  --access-log MODE            one JSON line per request on stdout: off, all or sampled:PERCENT
+                               (env WEFT_ACCESS_LOG); default off
   --log-level LEVEL            default info (env WEFT_LOG_LEVEL)`;
 
 const log = createLogger('proxy');
@@ -48,12 +62,21 @@ runMain(log, async () => {
     'ca-root-cert': { type: 'string', default: env.WEFT_CA_ROOT_CERT ?? '' },
     'cert-ttl': { type: 'string', default: '24h' },
     'controlplane-identity': { type: 'string', default: 'weft-system/weft-controlplane' },
+    'tracing-otlp-endpoint': { type: 'string', default: env.WEFT_TRACING_OTLP_ENDPOINT ?? '' },
+    'tracing-sampling': { type: 'string', default: env.WEFT_TRACING_SAMPLING ?? String(DEFAULT_SAMPLING_PERCENT) },
+    'tracing-max-queue': { type: 'string', default: String(DEFAULT_BATCH_SETTINGS.maxQueueSize) },
+    'tracing-max-batch': { type: 'string', default: String(DEFAULT_BATCH_SETTINGS.maxBatchSize) },
+    'tracing-flush-interval-ms': { type: 'string', default: String(DEFAULT_BATCH_SETTINGS.flushIntervalMs) },
+    'tracing-export-timeout-ms': { type: 'string', default: String(DEFAULT_BATCH_SETTINGS.exportTimeoutMs) },
+    'access-log': { type: 'string', default: env.WEFT_ACCESS_LOG ?? 'off' },
   });
   if (!values) return;
   if (!values['xds-address'] || !values.workload) throw new Error(`--xds-address and --workload are required\n${USAGE}`);
   const xdsAddress = parseHostPort(values['xds-address'], '--xds-address');
   const policy = OUTBOUND_TRAFFIC_POLICIES.find((candidate) => candidate === values['outbound-traffic-policy'].toUpperCase());
   if (!policy) throw new Error(`--outbound-traffic-policy must be one of ${OUTBOUND_TRAFFIC_POLICIES.join(', ')}, got "${values['outbound-traffic-policy']}"`);
+  const tracing = parseTracingFlags(values);
+  const accessLog = parseAccessLogMode(values['access-log'], '--access-log');
   let identity: ProxyOptions['identity'];
   if (values['token-file']) {
     if (!values['ca-root-cert']) throw new Error('--token-file needs --ca-root-cert (the root that signed the control plane certificate)');
@@ -80,6 +103,8 @@ runMain(log, async () => {
     outboundTrafficPolicy: policy,
     log,
     identity,
+    tracing,
+    accessLog,
   });
   await proxy.start();
   stopOnSignals(log, () => proxy.stop());

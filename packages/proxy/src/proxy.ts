@@ -10,6 +10,7 @@ import { formatHostPort, logListening, type HostPort, type Logger } from '@weft/
 import { createAdminServer } from './admin/admin-server.ts';
 import { createHealthServer } from './admin/health-server.ts';
 import { ConfigStore } from './config/config-store.ts';
+import type { Completion } from './http/exchange.ts';
 import type { RequestContext } from './http/handler.ts';
 import { createHttp1Server, type ServeOptions } from './http/serve-http1.ts';
 import { createHttp2Server } from './http/serve-http2.ts';
@@ -23,11 +24,17 @@ import { attachInboundUpgrade, serveOpaqueTcp, serveTcpTunnel } from './inbound/
 import { createInboundListener } from './inbound/inbound-listener.ts';
 import { connectionOf } from './http/connection-info.ts';
 import { createStatsServer, ProxyMetrics, type ProxyStateSource } from './metrics/proxy-metrics.ts';
+import { ACCESS_LOG_OFF, AccessLog, type AccessLogMode } from './observability/access-log.ts';
+import { telemetryLayer } from './observability/request-telemetry.ts';
 import { ClusterManager } from './outbound/concrete/cluster-manager.ts';
 import { UpstreamPools } from './outbound/endpoint/upstream-pools.ts';
 import { RouteTable } from './outbound/logical/route-table.ts';
 import { createOutboundListener, type OutboundTrafficPolicy } from './outbound/outbound-listener.ts';
 import { attachOutboundTunnels, serveCapturedTcp } from './outbound/tunnels.ts';
+import { OtlpHttpExporter } from './tracing/otlp-exporter.ts';
+import { Sampler } from './tracing/sampler.ts';
+import { Tracer } from './tracing/tracer.ts';
+import { DEFAULT_TRACING, type TracingOptions } from './tracing/tracing-options.ts';
 import { AdsClient } from './xds/ads-client.ts';
 
 export const PROXY_VERSION = '0.1.0';
@@ -50,6 +57,10 @@ export interface ProxyOptions {
   readonly xdsBackoff?: { readonly baseMs: number; readonly maxMs: number };
   /** What captured connections to destinations outside the mesh get; default ALLOW_ANY. */
   readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
+  /** Trace propagation always happens; spans are exported with an OTLP endpoint. */
+  readonly tracing?: TracingOptions;
+  /** Default off. */
+  readonly accessLog?: AccessLogMode;
 }
 
 export type BoundProxy = Record<'outbound' | 'inbound' | 'admin' | 'stats' | 'health', HostPort>;
@@ -66,6 +77,8 @@ export class Proxy {
   readonly store = new ConfigStore();
   readonly metrics: ProxyMetrics;
   readonly identity: WorkloadIdentity | undefined;
+  readonly tracer: Tracer;
+  private readonly accessLog: AccessLog;
   private readonly options: ProxyOptions;
   private readonly outboundPools: UpstreamPools;
   private readonly inboundPools = new UpstreamPools();
@@ -103,12 +116,25 @@ export class Proxy {
     const clusters = new ClusterManager(this.store, this.outboundPools, `${workload}.${namespace}`);
     this.metrics = new ProxyMetrics(this.metricsSource(clusters));
     const routes = new RouteTable(this.store, clusters.dispatch, clusters);
-    const onComplete = this.metrics.record.bind(this.metrics);
+    const tracing = options.tracing ?? DEFAULT_TRACING;
+    const exporter =
+      tracing.otlpEndpoint &&
+      new OtlpHttpExporter({ endpoint: tracing.otlpEndpoint, resource: { workload, namespace, proxyVersion: PROXY_VERSION }, settings: tracing.batch, log: log.child({ module: 'tracing' }) });
+    this.tracer = new Tracer(new Sampler(tracing.samplingPercent), exporter);
+    this.metrics.observeTracing(() => this.tracer.counters());
+    this.accessLog = new AccessLog(options.accessLog ?? ACCESS_LOG_OFF);
+    const onComplete = (completion: Completion): void => {
+      this.metrics.record(completion);
+      this.tracer.finish(completion);
+      this.accessLog.record(completion);
+    };
+    // First in both stacks: request id, trace headers, and what spans and access logs report.
+    const observed = telemetryLayer(this.tracer);
     const admission = new InboundAdmission(this.store, new Authorizer(this.store), `${workload}.${namespace}`);
-    const outbound: ServeOptions = { direction: 'outbound', handler: routes.handler, log, onComplete, connectionOf };
+    const outbound: ServeOptions = { direction: 'outbound', handler: observed(routes.handler), log, onComplete, connectionOf };
     const inbound: ServeOptions = {
       direction: 'inbound',
-      handler: inboundHandler({ admission, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}`, trustPlaintextMetadata: !identity }),
+      handler: observed(inboundHandler({ admission, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}`, trustPlaintextMetadata: !identity })),
       log,
       onComplete,
       connectionOf,
@@ -211,6 +237,7 @@ export class Proxy {
     this.ads.stop();
     for (const server of [...Object.values(this.servers), ...this.protocolServers]) server.close();
     for (const server of [this.servers.admin, this.servers.stats, this.servers.health] as HttpServer[]) server.closeIdleConnections();
-    await Promise.all([this.outboundPools.close(), this.inboundPools.close()]);
+    await Promise.all([this.outboundPools.close(), this.inboundPools.close(), this.tracer.close()]);
+    this.accessLog.flush();
   }
 }

@@ -4,13 +4,18 @@
 // answers with who it is and what its upstreams said. Also the application the tests use, so
 // it can misbehave on request (--fail-rate, --status, --delay-ms, or at run time through
 // /__behave) and reports what it saw on /__stats (requests, concurrency, hosts, arrival times).
-import { createServer } from 'node:http';
+// Like any meshed application it forwards the trace headers it received on the calls it makes,
+// so its sidecars' spans join one trace.
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { createLogger, logListening, parseHostPort, runMain, stopOnSignals } from '@weft/runtime';
 
 const log = createLogger('demo-app');
+
+/** What an application must copy from a request to the calls it makes for that request (docs/observability.md). */
+const TRACE_HEADERS = ['traceparent', 'tracestate', 'b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags', 'x-request-id'];
 
 interface UpstreamResult {
   readonly host: string;
@@ -38,8 +43,13 @@ runMain(log, async () => {
   const sidecar = values.outbound ? new Pool(`http://${values.outbound}`, { pipelining: 1 }) : undefined;
   if (values.call.length > 0 && !sidecar) throw new Error('--call needs --outbound (the sidecar to call through)');
 
-  async function callUpstream(host: string): Promise<UpstreamResult> {
-    const response = await (sidecar as Pool).request({ path: '/', method: 'GET', headers: { host } });
+  async function callUpstream(host: string, incoming: IncomingHttpHeaders): Promise<UpstreamResult> {
+    const headers: Record<string, string> = { host };
+    for (const name of TRACE_HEADERS) {
+      const value = incoming[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const response = await (sidecar as Pool).request({ path: '/', method: 'GET', headers });
     const text = await response.body.text();
     let body: unknown = text;
     try {
@@ -79,7 +89,7 @@ runMain(log, async () => {
     const failing = behaviour.status >= 400 || Math.random() < behaviour.failRate;
     const status = behaviour.status >= 400 ? behaviour.status : 503;
     const work = behaviour.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, behaviour.delayMs)) : Promise.resolve();
-    work.then(() => (failing ? [] : Promise.all(values.call.map(callUpstream)))).then(
+    work.then(() => (failing ? [] : Promise.all(values.call.map((upstream) => callUpstream(upstream, request.headers))))).then(
       (upstream) => {
         const failed = failing || upstream.some((result) => result.status < 200 || result.status >= 300);
         response.writeHead(failing ? status : failed ? 502 : 200, { 'content-type': 'application/json' });

@@ -43,6 +43,8 @@ export interface WorkloadSpec {
   readonly program?: string;
   /** The service port's protocol; default HTTP. */
   readonly protocol?: 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP';
+  /** Extra weft-proxy flags for its sidecar, e.g. ["--access-log", "all"]. */
+  readonly proxyArgs?: readonly string[];
 }
 
 export interface RunningWorkload {
@@ -173,6 +175,7 @@ export class LoopbackMesh {
       '--namespace',
       namespace,
       ...EPHEMERAL_PROXY_LISTENERS,
+      ...(spec.proxyArgs ?? []),
     ]);
     const [outbound, inbound, admin, stats, health] = await Promise.all(['outbound', 'inbound', 'admin', 'stats', 'health'].map((listener) => sidecar.listening(listener)));
     let app: ManagedProcess | undefined;

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { PeerIdentity } from '@weft/ca';
 import type { OriginalDestination } from '@weft/original-dst';
 import type { WorkloadLabels } from '../metrics/peer-metadata.ts';
+import type { RequestTelemetry } from '../observability/request-telemetry.ts';
 
 /** What is known about the connection a request arrived on. */
 export interface ConnectionInfo {
@@ -34,6 +35,8 @@ export interface ProxyRequest {
   readonly connection: ConnectionInfo;
   /** The caller's IP address. */
   readonly remoteAddress: string;
+  /** "1.0", "1.1" or "2", as the caller spoke; absent where not known. */
+  readonly httpVersion?: string;
 }
 
 export interface ProxyResponse {
@@ -46,6 +49,8 @@ export interface ProxyResponse {
    * may be reported a moment after its body has ended.
    */
   readonly trailers?: () => Promise<HeaderMap | undefined>;
+  /** The SPIFFE ID the upstream proved over mTLS. */
+  readonly upstreamPeer?: string;
 }
 
 /** What the stack learned about one request, for metrics and logs. */
@@ -72,6 +77,10 @@ export interface RequestContext {
   tried: Set<object> | undefined;
   /** Envoy-style flag the stack chose for an upstream answer it passed on (e.g. URX). */
   flag: string | undefined;
+  /** The upstream's SPIFFE ID, verified over mTLS. */
+  upstreamPeer: string | undefined;
+  /** The request as it arrived, its id and trace, for spans and access logs. */
+  telemetry: RequestTelemetry | undefined;
 }
 
 export type Handler = (request: ProxyRequest, context: RequestContext) => Promise<ProxyResponse>;
@@ -99,5 +108,7 @@ export function newContext(direction: RequestContext['direction']): RequestConte
     attempt: 0,
     tried: undefined,
     flag: undefined,
+    upstreamPeer: undefined,
+    telemetry: undefined,
   };
 }

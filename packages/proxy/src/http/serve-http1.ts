@@ -89,6 +89,7 @@ export function createHttp1Server(options: ServeOptions): Server {
       signal: callerGone.signal,
       connection: options.connectionOf?.(incoming.socket) ?? PLAINTEXT,
       remoteAddress: incoming.socket.remoteAddress ?? '',
+      httpVersion: incoming.httpVersion,
     };
     runExchange(options, request, newContext(options.direction), http1Sink(outgoing, options.log), callerGone);
   });

@@ -81,6 +81,7 @@ export function createHttp2Server(options: ServeOptions): Http2Server {
       signal: callerGone.signal,
       connection: (socket && options.connectionOf?.(socket)) ?? PLAINTEXT,
       remoteAddress: socket?.remoteAddress ?? '',
+      httpVersion: '2',
     };
     runExchange(options, request, newContext(options.direction), http2Sink(stream), callerGone);
   });

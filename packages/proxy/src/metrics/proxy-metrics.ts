@@ -10,6 +10,7 @@ import type { Completion } from '../http/exchange.ts';
 import type { RequestContext } from '../http/handler.ts';
 import type { SplicedBytes } from '../http/raw-http.ts';
 import type { TcpStreamObserver } from './tcp-stream-observer.ts';
+import type { TracingCounters } from '../tracing/otlp-exporter.ts';
 import { splitWorkloadId, UNKNOWN_WORKLOAD, type WorkloadLabels } from './peer-metadata.ts';
 
 /** Sub-millisecond to tens of seconds. */
@@ -136,6 +137,23 @@ export class ProxyMetrics implements TcpStreamObserver {
         this.set(state.xds().connected ? 1 : 0);
       },
     });
+  }
+
+  /** Span export counters, read from `counters` at each scrape. */
+  observeTracing(counters: () => TracingCounters): void {
+    const counter = (name: string, help: string, read: (counts: TracingCounters) => number): void => {
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          setCounter(this, [[{}, read(counters())]]);
+        },
+      });
+    };
+    counter('weft_tracing_spans_exported_total', 'Spans the OTLP collector accepted', (counts) => counts.spansExported);
+    counter('weft_tracing_spans_dropped_total', 'Spans dropped because the export queue was full', (counts) => counts.spansDropped);
+    counter('weft_tracing_export_failures_total', 'Span export requests that failed (refused, timed out or not 2xx)', (counts) => counts.exportFailures);
   }
 
   private workloadLabels(context: RequestContext): Record<WorkloadLabel, string> {

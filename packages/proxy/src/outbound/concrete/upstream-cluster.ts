@@ -154,6 +154,7 @@ export class UpstreamCluster {
     const { config } = endpoint;
     const address = formatHostPort({ host: config.connectHost, port: config.connectPort });
     context.upstreamAddress = address;
+    context.upstreamPeer = undefined;
     context.destinationWorkload = config.workload;
     context.destinationSubset = this.config.subset;
     endpoint.active++;
@@ -166,6 +167,7 @@ export class UpstreamCluster {
       const metadata = toSidecar ? peerMetadataHeaders(this.localWorkload, context.destinationService) : undefined;
       const extra = config.viaSidecar ? { [TARGET_PORT_HEADER]: String(config.port), ...metadata } : metadata;
       const response = await this.pools.get(this.target(config)).send(request, extra);
+      context.upstreamPeer = response.upstreamPeer;
       this.outlier?.record(endpoint, { status: response.status });
       if (response.body) response.body.once('close', settle);
       else settle();

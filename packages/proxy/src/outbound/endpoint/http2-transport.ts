@@ -3,6 +3,8 @@
 // fails or receives GOAWAY is replaced by the next request; streams in flight finish on it.
 import { connect as http2Connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { peerIdentity } from '@weft/ca';
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import type { HeaderMap, ProxyRequest, ProxyResponse } from '../../http/handler.ts';
 import { forwardableHeaders } from '../../http/headers.ts';
@@ -27,6 +29,9 @@ function responseHeaders(headers: IncomingHttpHeaders): HeaderMap {
   return forwardableHeaders(out);
 }
 
+/** The SPIFFE ID each mTLS session's server proved, read once per session. */
+const peerBySession = new WeakMap<ClientHttp2Session, string>();
+
 export class Http2Transport {
   private readonly options: Http2TransportOptions;
   private session: ClientHttp2Session | undefined;
@@ -44,7 +49,11 @@ export class Http2Transport {
       settings: { enablePush: false },
     });
     const connectTimer = setTimeout(() => session.destroy(Object.assign(new Error(`connect to ${this.options.address} timed out after ${connectTimeoutMs}ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), connectTimeoutMs);
-    session.once('connect', () => clearTimeout(connectTimer));
+    session.once('connect', () => {
+      clearTimeout(connectTimer);
+      const peer = connectTls && peerIdentity((session.socket as TLSSocket).getPeerCertificate())?.spiffeId;
+      if (peer) peerBySession.set(session, peer);
+    });
     session.once('close', () => {
       clearTimeout(connectTimer);
       if (this.session === session) this.session = undefined;
@@ -63,8 +72,10 @@ export class Http2Transport {
     const { address } = this.options;
     return new Promise<ProxyResponse>((resolve, reject) => {
       let stream: ClientHttp2Stream;
+      let session: ClientHttp2Session;
       try {
-        stream = this.currentSession().request(
+        session = this.currentSession();
+        stream = session.request(
           {
             ...forwardableHeaders({ ...request.headers, ...extraHeaders }),
             [HTTP2_HEADER_METHOD]: request.method,
@@ -87,15 +98,16 @@ export class Http2Transport {
         stream.off('error', onError);
         stream.on('error', () => undefined);
         const status = Number(headers[HTTP2_HEADER_STATUS]);
+        const upstreamPeer = peerBySession.get(session);
         // A response that ends with its headers (gRPC "trailers-only") has neither body nor
         // trailers: passed on as it came, it keeps its status in the headers.
         // (`stream.endAfterHeaders` is not yet set when 'response' fires; the frame's flags are.)
         if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
           stream.resume();
-          resolve({ status, headers: responseHeaders(headers), body: null });
+          resolve({ status, headers: responseHeaders(headers), body: null, upstreamPeer });
           return;
         }
-        resolve({ status, headers: responseHeaders(headers), body: stream, trailers: () => trailers });
+        resolve({ status, headers: responseHeaders(headers), body: stream, trailers: () => trailers, upstreamPeer });
       });
       const onError = (error: Error): void => reject(upstreamError(error, request.signal, address));
       stream.once('error', onError);

@@ -1,0 +1,58 @@
+// The proxy's tracing settings from its flags, validated at the edge: every bad value is
+// refused with the flag's name and what it takes.
+import { DEFAULT_BATCH_SETTINGS, type BatchSettings } from './otlp-exporter.ts';
+import { parsePercent } from './sampler.ts';
+
+export interface TracingOptions {
+  /** Share of new traces sampled (a caller's decision is kept). */
+  readonly samplingPercent: number;
+  /** OTLP/HTTP traces endpoint; without one nothing is recorded (headers still propagate). */
+  readonly otlpEndpoint: URL | undefined;
+  readonly batch: BatchSettings;
+}
+
+/** Istio's default: one trace in a hundred. */
+export const DEFAULT_SAMPLING_PERCENT = 1;
+
+export const DEFAULT_TRACING: TracingOptions = Object.freeze({ samplingPercent: DEFAULT_SAMPLING_PERCENT, otlpEndpoint: undefined, batch: DEFAULT_BATCH_SETTINGS });
+
+export interface TracingFlags {
+  readonly 'tracing-otlp-endpoint': string;
+  readonly 'tracing-sampling': string;
+  readonly 'tracing-max-queue': string;
+  readonly 'tracing-max-batch': string;
+  readonly 'tracing-flush-interval-ms': string;
+  readonly 'tracing-export-timeout-ms': string;
+}
+
+function positiveInteger(text: string, flag: string): number {
+  const value = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got "${text}"`);
+  return value;
+}
+
+function parseOtlpEndpoint(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`--tracing-otlp-endpoint must be an http:// or https:// URL such as http://collector:4318/v1/traces, got "${text}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--tracing-otlp-endpoint must be an http:// or https:// URL, got the scheme "${url.protocol}"`);
+  return url;
+}
+
+export function parseTracingFlags(flags: TracingFlags): TracingOptions {
+  const batch: BatchSettings = {
+    maxQueueSize: positiveInteger(flags['tracing-max-queue'], 'tracing-max-queue'),
+    maxBatchSize: positiveInteger(flags['tracing-max-batch'], 'tracing-max-batch'),
+    flushIntervalMs: positiveInteger(flags['tracing-flush-interval-ms'], 'tracing-flush-interval-ms'),
+    exportTimeoutMs: positiveInteger(flags['tracing-export-timeout-ms'], 'tracing-export-timeout-ms'),
+  };
+  if (batch.maxBatchSize > batch.maxQueueSize) throw new Error(`--tracing-max-batch (${batch.maxBatchSize}) cannot exceed --tracing-max-queue (${batch.maxQueueSize})`);
+  return {
+    samplingPercent: parsePercent(flags['tracing-sampling'], '--tracing-sampling'),
+    otlpEndpoint: flags['tracing-otlp-endpoint'] === '' ? undefined : parseOtlpEndpoint(flags['tracing-otlp-endpoint']),
+    batch,
+  };
+}
