@@ -20,6 +20,8 @@ const GRPC_ECHO = fileURLToPath(new URL('../loopback/grpc-echo-server.ts', impor
 const ORDERS = 'http://orders.default.svc.cluster.local:8080/';
 const INVENTORY = 'http://inventory:8080/';
 const ORDERS_ROUTES = 'orders.default.svc.cluster.local:8080';
+/** Every pod with a sidecar, but orders-v2 (the pod-deletion scenario removes it). */
+const MESHED_PODS = ['client-a', 'client-b', 'closed-client', 'orders-v1', 'inventory-1', 'inventory-2', 'echo-1', 'greeter-1'];
 
 /** What each scenario counted, printed at the end (for the closing note). */
 const counts: Record<string, unknown> = {};
@@ -207,6 +209,12 @@ describe('the mesh in network namespaces', { skip: unavailable }, () => {
     cluster.api.apply(customResource('TrafficRoute', 'orders', { hosts: ['orders'], http: [{ name: 'all-v1', route: [{ destination: { host: 'orders', subset: 'v1' } }] }] }));
     await cluster.startControlPlane();
     await routeSeen('client-a', (config) => config.includes('"name":"all-v1"'));
+    // Resync means every proxy, not only the caller: each is back on the stream (some may still
+    // have been in reconnect backoff when the caller got the change).
+    await pollUntil('every sidecar to reconnect to the control plane', 15_000, async () => {
+      const dumps = await Promise.all(MESHED_PODS.map((pod) => cluster.configDump(pod)));
+      return dumps.every((dump) => (dump as unknown as { xds: { connected: boolean } }).xds.connected) ? true : undefined;
+    });
     traffic.stop();
     const summary = await traffic.summary;
     counts.controlPlaneRestart = { sent: summary.sent, ok: summary.ok, statuses: summary.statuses, errors: summary.errors };
@@ -219,11 +227,10 @@ describe('the mesh in network namespaces', { skip: unavailable }, () => {
     await routeSeen('client-a', (config) => !config.includes('all-v1'));
     const traffic = cluster.startLoad('client-a', ['http', ORDERS, '--duration-ms', '60000', '--concurrency', '2']);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const meshed = ['client-a', 'client-b', 'orders-v1', 'inventory-1', 'echo-1'];
     const startedAt = Date.now();
     const deletion = cluster.deletePod('orders-v2', 3000);
     const left = await pollUntil('orders-v2 to leave every proxy', 5000, async () => {
-      const dumps = await Promise.all(meshed.map((pod) => cluster.configDump(pod)));
+      const dumps = await Promise.all(MESHED_PODS.map((pod) => cluster.configDump(pod)));
       const stillChosen = dumps.some((dump) => readyWorkloads(dump).includes('orders-v2.default'));
       return stillChosen ? undefined : Date.now() - startedAt;
     }, 50);
