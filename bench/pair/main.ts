@@ -37,14 +37,15 @@ async function startNginx(setup: Setup, name: string, server: (port: number) => 
 }
 
 /** Starts the app and both pairs; everything started is registered with `processes`. */
-async function startTargets(setup: Setup): Promise<Target[]> {
+async function startTargets(setup: Setup, options: BenchOptions): Promise<Target[]> {
   progress('starting the app (nginx)');
   const app = await startNginx(setup, 'app', appServer);
   progress('starting the nginx pair');
   const nginxServer = await startNginx(setup, 'nginx-server', (port) => proxyServer(port, app.port));
   const nginxClient = await startNginx(setup, 'nginx-client', (port) => proxyServer(port, nginxServer.port));
   progress('starting the Weft pair (control plane, two sidecars)');
-  const weft = await startWeftPair({ root: setup.root, appPort: app.port, processes: setup.processes, pinning: setup.pinning });
+  const nodeArgs = options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir];
+  const weft = await startWeftPair({ root: setup.root, appPort: app.port, processes: setup.processes, pinning: setup.pinning, nodeArgs });
   const pidOf = (pid: number | undefined): number[] => (pid === undefined ? [] : [pid]);
   const exited = (...names: [string, boolean][]): string | undefined => {
     const dead = names.filter(([, running]) => !running).map(([name]) => name);
@@ -82,7 +83,7 @@ async function run(options: BenchOptions, setup: Setup, warnings: string[], busy
   const machine = describeMachine(setup.build.version);
   progress('measuring the noise floor (spin loop on each CPU)');
   const stalls = await stallCensus(setup.processes, setup.pinning, options.quick ? 1 : 2);
-  const targets = await startTargets(setup);
+  const targets = await startTargets(setup, options);
 
   // Before any load: the memory a proxy costs just by being there.
   const idleRss = Object.fromEntries(targets.map((target) => [target.name, Object.fromEntries(target.proxies.map((proxy) => [proxy.name, memory(proxy.pids())]))]));

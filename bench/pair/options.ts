@@ -14,6 +14,8 @@ export interface BenchOptions {
   readonly warmupSeconds: number;
   readonly maxConnections: number;
   readonly quick: boolean;
+  /** Where the sidecars write V8 CPU profiles (--cpu-prof), if anywhere. */
+  readonly profileDir: string | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -25,7 +27,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --latency-duration S     measured seconds per latency run (default 5)
   --warmup S               unrecorded seconds before each latency run (default 1)
   --max-connections N      open-loop connection cap (default 256)
-  --quick                  smoke run: 1 rep, 2 s runs, 0.5 s warm-up`;
+  --quick                  smoke run: 1 rep, 2 s runs, 0.5 s warm-up
+  --profile DIR            the Weft sidecars write CPU profiles (.cpuprofile) into DIR`;
 
 function number(name: string, text: string | undefined, fallback: number, integer = false): number {
   if (text === undefined) return fallback;
@@ -56,6 +59,7 @@ function parse(argv: readonly string[]): BenchOptions | undefined {
       warmup: { type: 'string' },
       'max-connections': { type: 'string' },
       quick: { type: 'boolean', default: false },
+      profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -70,5 +74,6 @@ function parse(argv: readonly string[]): BenchOptions | undefined {
     warmupSeconds: number('warmup', values.warmup, quick ? 0.5 : 1),
     maxConnections: number('max-connections', values['max-connections'], 256, true),
     quick,
+    profileDir: values.profile,
   };
 }

@@ -38,8 +38,8 @@ function workload(name: string, inbound: HostPort, service?: { name: string; app
   };
 }
 
-function start(processes: Processes, name: string, script: string, args: string[]): ManagedProcess {
-  const managed = new ManagedProcess(name, script, args, { env: ENV });
+function start(processes: Processes, name: string, script: string, args: string[], nodeArgs: readonly string[] = []): ManagedProcess {
+  const managed = new ManagedProcess(name, script, args, { env: ENV, nodeArgs });
   processes.track(managed.child.pid);
   processes.onStop(name, async () => {
     await managed.stop();
@@ -48,8 +48,8 @@ function start(processes: Processes, name: string, script: string, args: string[
   return managed;
 }
 
-function startProxy(processes: Processes, name: string, xds: HostPort, proxyArgs: readonly string[]): ManagedProcess {
-  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS, ...proxyArgs]);
+function startProxy(processes: Processes, name: string, xds: HostPort, proxyArgs: readonly string[], nodeArgs: readonly string[]): ManagedProcess {
+  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS, ...proxyArgs], nodeArgs);
 }
 
 export interface WeftPairOptions {
@@ -61,6 +61,8 @@ export interface WeftPairOptions {
   readonly name?: string;
   /** Extra weft-proxy flags for both sidecars. */
   readonly proxyArgs?: readonly string[];
+  /** Node flags for both sidecars (e.g. --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function startWeftPair(options: WeftPairOptions): Promise<WeftPair> {
@@ -85,8 +87,9 @@ export async function startWeftPair(options: WeftPairOptions): Promise<WeftPair>
   // Idle while measuring; kept off the core under test all the same.
   await pinning.pin(controlPlane.child.pid, CLIENT_CPU);
 
-  const client = startProxy(processes, 'bench-client', xds, proxyArgs);
-  const server = startProxy(processes, 'bench-server', xds, proxyArgs);
+  const nodeArgs = options.nodeArgs ?? [];
+  const client = startProxy(processes, 'bench-client', xds, proxyArgs, nodeArgs);
+  const server = startProxy(processes, 'bench-server', xds, proxyArgs, nodeArgs);
   const [clientOutbound, clientInbound, serverInbound] = await Promise.all([client.listening('outbound'), client.listening('inbound'), server.listening('inbound')]);
   await Promise.all([server.listening('outbound'), ...[client, server].flatMap((proxy) => [proxy.listening('admin'), proxy.listening('stats')])]);
   await pinning.pin(client.child.pid, SERVER_CPU);

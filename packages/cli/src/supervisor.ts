@@ -27,9 +27,9 @@ export class ManagedProcess {
    * `prefix`: a command that execs Node in the end, e.g. `ip netns exec NS` or `setpriv --reuid=1337 ...`,
    * so signals still reach the program itself.
    */
-  constructor(name: string, script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; echo?: (line: string) => void; prefix?: readonly string[] } = {}) {
+  constructor(name: string, script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; echo?: (line: string) => void; prefix?: readonly string[]; nodeArgs?: readonly string[] } = {}) {
     this.name = name;
-    const [command, ...commandArgs] = [...(options.prefix ?? []), process.execPath, script, ...args] as [string, ...string[]];
+    const [command, ...commandArgs] = [...(options.prefix ?? []), process.execPath, ...(options.nodeArgs ?? []), script, ...args] as [string, ...string[]];
     this.child = spawn(command, commandArgs, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     for (const stream of [this.child.stdout, this.child.stderr]) {

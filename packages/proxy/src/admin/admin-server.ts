@@ -49,7 +49,7 @@ export interface AdminOptions {
 export function createAdminServer(options: AdminOptions): Server {
   const { store, ads, clusters, identity, workloadIdentity, metrics } = options;
   return createJsonServer({
-    '/stats': prometheusEndpoint(metrics.registry),
+    '/stats': prometheusEndpoint(metrics),
     '/logging': loggingEndpoint(options.log),
     '/ready': readinessEndpoint(store, workloadIdentity),
     // Certificates are public; keys never leave WorkloadIdentity.

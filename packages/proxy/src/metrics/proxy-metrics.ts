@@ -5,21 +5,18 @@
 // addresses.
 import type { Server } from 'node:http';
 import { createJsonServer, prometheusEndpoint } from '@weft/runtime';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Completion } from '../http/exchange.ts';
 import type { RequestContext } from '../http/handler.ts';
 import type { SplicedBytes } from '../http/raw-http.ts';
 import type { TcpStreamObserver } from './tcp-stream-observer.ts';
 import type { TracingCounters } from '../tracing/otlp-exporter.ts';
 import { splitWorkloadId, UNKNOWN_WORKLOAD, type WorkloadLabels } from './peer-metadata.ts';
+import { REQUEST_LABELS, RequestSeriesTable } from './request-series.ts';
 
-/** Sub-millisecond to tens of seconds. */
-const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
-const WORKLOAD_LABELS = ['direction', 'source_workload', 'source_namespace', 'destination_service', 'destination_workload', 'destination_namespace', 'destination_subset'] as const;
+const WORKLOAD_LABELS = REQUEST_LABELS.slice(0, 7);
+const UNKNOWN_NAME = Object.freeze({ workload: 'unknown', namespace: 'unknown' });
 type WorkloadLabel = (typeof WORKLOAD_LABELS)[number];
-const REQUEST_LABELS = [...WORKLOAD_LABELS, 'source_principal', 'response_code', 'grpc_status', 'response_flags'] as const;
-const DURATION_LABELS = [...WORKLOAD_LABELS, 'response_code'] as const;
 
 /** What the sidecar knows about itself and its clusters, read at scrape time. */
 export interface ProxyStateSource {
@@ -48,13 +45,13 @@ function setCounter(counter: Counter<string>, values: Iterable<readonly [Record<
   for (const [labels, value] of values) counter.inc(labels, value);
 }
 
+/** Metrics of one sidecar; `metrics()` is the whole scrape. */
 export class ProxyMetrics implements TcpStreamObserver {
   readonly registry = new Registry();
+  private readonly requests = new RequestSeriesTable();
+  /** "name.namespace" -> its parts, split once. */
+  private readonly workloadNames = new Map<string, { workload: string; namespace: string }>();
   private readonly state: ProxyStateSource;
-  private readonly requests: Counter<(typeof REQUEST_LABELS)[number]>;
-  private readonly duration: Histogram<(typeof DURATION_LABELS)[number]>;
-  private readonly requestBytes: Counter<WorkloadLabel>;
-  private readonly responseBytes: Counter<WorkloadLabel>;
   private readonly tcpOpened: Counter<WorkloadLabel>;
   private readonly tcpClosed: Counter<WorkloadLabel>;
   private readonly tcpReceived: Counter<WorkloadLabel>;
@@ -63,10 +60,6 @@ export class ProxyMetrics implements TcpStreamObserver {
   constructor(state: ProxyStateSource) {
     this.state = state;
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'weft_requests_total', help: 'HTTP and gRPC requests handled, by direction, source, destination and outcome', labelNames: REQUEST_LABELS, registers });
-    this.duration = new Histogram({ name: 'weft_request_duration_seconds', help: 'Time from the start of a request to the end of its response', labelNames: DURATION_LABELS, buckets: DURATION_BUCKETS, registers });
-    this.requestBytes = new Counter({ name: 'weft_request_bytes_total', help: 'Request body bytes received from callers', labelNames: WORKLOAD_LABELS, registers });
-    this.responseBytes = new Counter({ name: 'weft_response_bytes_total', help: 'Response body bytes sent to callers', labelNames: WORKLOAD_LABELS, registers });
     this.tcpOpened = new Counter({ name: 'weft_tcp_connections_opened_total', help: 'TCP streams (opaque TCP, CONNECT, WebSocket) opened', labelNames: WORKLOAD_LABELS, registers });
     this.tcpClosed = new Counter({ name: 'weft_tcp_connections_closed_total', help: 'TCP streams closed', labelNames: WORKLOAD_LABELS, registers });
     this.tcpReceived = new Counter({ name: 'weft_tcp_received_bytes_total', help: 'Bytes received from the caller of a TCP stream', labelNames: WORKLOAD_LABELS, registers });
@@ -156,33 +149,37 @@ export class ProxyMetrics implements TcpStreamObserver {
     counter('weft_tracing_export_failures_total', 'Span export requests that failed (refused, timed out or not 2xx)', (counts) => counts.exportFailures);
   }
 
-  private workloadLabels(context: RequestContext): Record<WorkloadLabel, string> {
+  /** Source and destination of a request, in WORKLOAD_LABELS order. */
+  private workloadValues(context: RequestContext): string[] {
     const { local } = this.state;
-    const source: WorkloadLabels = context.direction === 'outbound' ? { workload: local.workload, namespace: local.namespace, principal: local.principal() ?? '' } : (context.source ?? UNKNOWN_WORKLOAD);
-    const destination = context.destinationWorkload === undefined ? { workload: 'unknown', namespace: 'unknown' } : splitWorkloadId(context.destinationWorkload);
-    return {
-      direction: context.direction,
-      source_workload: source.workload,
-      source_namespace: source.namespace,
-      destination_service: context.destinationService ?? 'unknown',
-      destination_workload: destination.workload,
-      destination_namespace: destination.namespace,
-      destination_subset: context.destinationSubset ?? '',
-    };
+    const source: Pick<WorkloadLabels, 'workload' | 'namespace'> = context.direction === 'outbound' ? local : (context.source ?? UNKNOWN_WORKLOAD);
+    const destination = this.destinationName(context.destinationWorkload);
+    return [context.direction, source.workload, source.namespace, context.destinationService ?? 'unknown', destination.workload, destination.namespace, context.destinationSubset ?? ''];
   }
 
-  private sourcePrincipal(context: RequestContext): string {
-    return context.direction === 'outbound' ? (this.state.local.principal() ?? '') : (context.source?.principal ?? '');
+  private destinationName(id: string | undefined): { workload: string; namespace: string } {
+    if (id === undefined) return UNKNOWN_NAME;
+    let name = this.workloadNames.get(id);
+    if (!name) {
+      name = splitWorkloadId(id);
+      // Bounded by the workloads in configuration; cleared should a flood of names ever come.
+      if (this.workloadNames.size >= 10_000) this.workloadNames.clear();
+      this.workloadNames.set(id, name);
+    }
+    return name;
+  }
+
+  private workloadLabels(context: RequestContext): Record<WorkloadLabel, string> {
+    const values = this.workloadValues(context);
+    return Object.fromEntries(WORKLOAD_LABELS.map((name, index) => [name, values[index] ?? ''])) as Record<WorkloadLabel, string>;
   }
 
   /** One finished HTTP or gRPC request. */
   record({ context, status, flag, durationSeconds }: Completion): void {
-    const labels = this.workloadLabels(context);
-    const responseCode = String(status);
-    this.requests.inc({ ...labels, source_principal: this.sourcePrincipal(context), response_code: responseCode, grpc_status: context.grpcStatus ?? '', response_flags: flag || '-' });
-    this.duration.observe({ ...labels, response_code: responseCode }, durationSeconds);
-    if (context.requestBytes > 0) this.requestBytes.inc(labels, context.requestBytes);
-    if (context.responseBytes > 0) this.responseBytes.inc(labels, context.responseBytes);
+    const values = this.workloadValues(context);
+    const principal = context.direction === 'outbound' ? (this.state.local.principal() ?? '') : (context.source?.principal ?? '');
+    values.push(principal, String(status), context.grpcStatus ?? '', flag || '-');
+    this.requests.record(values, durationSeconds, context.requestBytes, context.responseBytes);
   }
 
   tcpOpen(context: RequestContext): void {
@@ -196,9 +193,17 @@ export class ProxyMetrics implements TcpStreamObserver {
     if (bytes.sent > 0) this.tcpSent.inc(labels, bytes.sent);
   }
 
+  /** The whole scrape: the request series, then prom-client's registry. */
+  async metrics(): Promise<string> {
+    return `${this.requests.text()}\n${await this.registry.metrics()}`;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 }
 
 /** The Prometheus scrape endpoint: GET /stats/prometheus. */
 export function createStatsServer(metrics: ProxyMetrics): Server {
-  return createJsonServer({ '/stats/prometheus': prometheusEndpoint(metrics.registry) });
+  return createJsonServer({ '/stats/prometheus': prometheusEndpoint(metrics) });
 }

@@ -4,7 +4,7 @@
 // caller's trace continued with this sidecar's span as the parent of the next hop.
 import { randomUUID } from 'node:crypto';
 import type { HeaderMap, Layer } from '../http/handler.ts';
-import { withoutTraceHeaders, type HopTrace } from '../tracing/trace-context.ts';
+import { replaceTraceHeaders, type HopTrace } from '../tracing/trace-context.ts';
 import type { Tracer } from '../tracing/tracer.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -44,10 +44,18 @@ function contentLength(headers: HeaderMap): number | undefined {
   return value !== undefined && /^[0-9]{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
+/** Unix time minus the monotonic clock, in ns; re-read every 10 s so clock adjustments show. */
+let epochOffsetNs = 0n;
+let epochOffsetReadAt = -Infinity;
+
 /** The Unix time, in nanoseconds (microsecond precision), at which `hrtime` was read. */
 function unixNanoAt(hrtime: bigint): bigint {
-  const nowUs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
-  return nowUs * 1000n - (process.hrtime.bigint() - hrtime);
+  const now = performance.now();
+  if (now - epochOffsetReadAt > 10_000) {
+    epochOffsetNs = BigInt(Math.round((performance.timeOrigin + now) * 1000)) * 1000n - process.hrtime.bigint();
+    epochOffsetReadAt = now;
+  }
+  return hrtime + epochOffsetNs;
 }
 
 export function telemetryLayer(tracer: Tracer): Layer {
@@ -71,7 +79,8 @@ export function telemetryLayer(tracer: Tracer): Layer {
       responseBytes: undefined,
     };
     context.telemetry = telemetry;
-    const headers = { ...withoutTraceHeaders(request.headers), ...traceHeaders, [REQUEST_ID_HEADER]: requestId };
+    traceHeaders[REQUEST_ID_HEADER] = requestId;
+    const headers = replaceTraceHeaders(request.headers, traceHeaders);
     return next({ ...request, headers }, context).then((response) => {
       telemetry.responseBytes = contentLength(response.headers);
       return response;

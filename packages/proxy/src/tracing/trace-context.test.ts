@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractTrace, formatsToWrite, newSpanId, newTraceId, parseB3Multi, parseB3Single, parseTraceparent, parseTracestate, traceHeaders, withoutTraceHeaders, type HopTrace } from './trace-context.ts';
+import { extractTrace, formatsToWrite, newSpanId, newTraceId, parseB3Multi, parseB3Single, parseTraceparent, parseTracestate, traceHeaders, replaceTraceHeaders, type HopTrace } from './trace-context.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -159,9 +159,15 @@ describe('writing trace headers', () => {
     assert.deepEqual(parseB3Multi(written)?.span, { traceId: TRACE, spanId: SPAN });
   });
 
-  it('removes every trace header, leaving the others', () => {
+  it('replaces every trace header, leaving the others', () => {
     const stale = { traceparent: 'x', tracestate: 'x', b3: 'x', 'x-b3-traceid': 'x', 'x-b3-spanid': 'x', 'x-b3-parentspanid': 'x', 'x-b3-sampled': 'x', 'x-b3-flags': 'x', accept: '*/*' };
-    assert.deepEqual(withoutTraceHeaders(stale), { accept: '*/*' });
+    assert.deepEqual(replaceTraceHeaders(stale, { traceparent: 'new' }), { accept: '*/*', traceparent: 'new' });
+    assert.equal(stale.traceparent, 'x', 'the caller\'s map is left alone');
+  });
+
+  it('ids stay distinct across refills of the random pool', () => {
+    const ids = new Set(Array.from({ length: 2000 }, () => newSpanId()));
+    assert.equal(ids.size, 2000);
   });
 
   it('new ids are random lower-case hex of the right length', () => {

@@ -3,7 +3,7 @@
 // right length in lower-case hex, never all zeros, known sampling values — and anything that
 // fails is ignored as if absent (the proxy then starts a new trace); a caller's bad header is
 // never an error. Formatting writes the formats the caller used, so its tooling keeps working.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { HeaderMap } from '../http/handler.ts';
 
 export type TraceFormat = 'w3c' | 'b3-single' | 'b3-multi';
@@ -192,16 +192,31 @@ export function traceHeaders(hop: HopTrace, formats: ReadonlySet<TraceFormat>): 
   return headers;
 }
 
-/** `headers` without any trace header: what `traceHeaders` writes replaces them all. */
-export function withoutTraceHeaders(headers: HeaderMap): HeaderMap {
-  const out: HeaderMap = { ...headers };
-  for (const name of TRACE_HEADERS) delete out[name];
-  return out;
+const TRACE_HEADER_SET: ReadonlySet<string> = new Set(TRACE_HEADERS);
+
+/**
+ * `headers` without any trace header, plus `add`: what `traceHeaders` writes replaces them all.
+ * Copied key by key rather than deleted from a copy: deleting turns a V8 object into a slow
+ * dictionary, and this runs on every request.
+ */
+export function replaceTraceHeaders(headers: HeaderMap, add: HeaderMap): HeaderMap {
+  const out: HeaderMap = {};
+  for (const name in headers) if (!TRACE_HEADER_SET.has(name)) out[name] = headers[name];
+  return Object.assign(out, add);
 }
+
+/** Random bytes drawn in bulk: one randomFillSync per 512 ids instead of one per id. */
+const RANDOM_POOL = Buffer.alloc(4096);
+let poolOffset = RANDOM_POOL.length;
 
 function randomId(bytes: number): string {
   for (;;) {
-    const id = randomBytes(bytes).toString('hex');
+    if (poolOffset + bytes > RANDOM_POOL.length) {
+      randomFillSync(RANDOM_POOL);
+      poolOffset = 0;
+    }
+    const id = RANDOM_POOL.toString('hex', poolOffset, poolOffset + bytes);
+    poolOffset += bytes;
     if (!ALL_ZEROS.test(id)) return id;
   }
 }
