@@ -13,7 +13,8 @@ import { CLIENT_CPU, Pinning, SERVER_CPU } from './pinning.ts';
 import { freePort } from './ports.ts';
 import { ensurePrerequisites } from './prerequisites.ts';
 import { Processes } from './processes.ts';
-import { formatReport, summarise, writeRecord, type RunRecord } from './report.ts';
+import { formatReport, latestFigures, summarise, writeRecord, type RunRecord } from './report.ts';
+import { updateLatest } from '../latest.ts';
 import { APP_HOST, startWeftPair } from './weft-pair.ts';
 import { runWrk } from './wrk.ts';
 
@@ -136,7 +137,8 @@ async function run(options: BenchOptions, setup: Setup, warnings: string[], busy
   const record: RunRecord = { startedAt, machine, options, pinned: setup.pinning.enabled, cpuBusyBeforeRun: busy, stalls, idleRss, samples, summary, warnings };
   process.stdout.write(formatReport(record));
   const file = await writeRecord(record);
-  process.stdout.write(`\nfull results: ${file}\n`);
+  const latest = await updateLatest('pair', latestFigures(summary), machine);
+  process.stdout.write(`\nfull results: ${file}\nsummary: ${latest}\n`);
   return samples.length === targets.length * options.reps;
 }
 

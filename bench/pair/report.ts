@@ -7,6 +7,7 @@ import type { Memory, PathSample } from './measure.ts';
 import type { BenchOptions } from './options.ts';
 import type { StallCensus } from './stall-probe.ts';
 import { median } from './stats.ts';
+import type { PathFigures } from '../latest.ts';
 
 export interface ProxySummary {
   readonly path: string;
@@ -109,15 +110,12 @@ function noiseFloor(stalls: Record<string, StallCensus>): string {
   return `noise floor (bare spin loop, ${fixed(seconds)} s per CPU, before the run): ${perCpu.join('; ')}`;
 }
 
-/** Left-aligned first column, right-aligned numbers. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+/** A Markdown table (readable as plain text too): left-aligned first column, right-aligned numbers. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, 3, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (column === 0 ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
 export function formatReport(record: RunRecord): string {
@@ -172,4 +170,22 @@ export async function writeRecord(record: RunRecord): Promise<string> {
   const file = join(dir, `pair-${record.startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`);
   await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
   return file;
+}
+
+const LATEST_NAMES: Record<string, string> = { direct: 'direct', 'weft pair': 'weft', 'nginx pair': 'nginx' };
+
+/** The summary in latest.json's shape: {direct, weft, nginx} -> PathFigures. */
+export function latestFigures(summary: Summary): Record<string, PathFigures> {
+  const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+  return Object.fromEntries(
+    summary.paths.map((path) => {
+      const proxies = summary.proxies.filter((proxy) => proxy.path === path.path);
+      const perProxy =
+        proxies.length === 0
+          ? {}
+          : { cpuPer1kReqMs: round(Math.max(...proxies.map((proxy) => proxy.mcpuPer1000Rps))), rssMb: round(Math.max(...proxies.map((proxy) => proxy.loadedRssMb)), 1) };
+      const figures: PathFigures = { rps: Math.round(path.requestsPerSecond), p50Ms: round(path.p50Us / 1000), p99Ms: round(path.p99Us / 1000), p999Ms: round(path.p999Us / 1000), ...perProxy };
+      return [LATEST_NAMES[path.path] ?? path.path, figures];
+    }),
+  );
 }
