@@ -8,6 +8,19 @@ export const { DiscoveryRequest, DiscoveryResponse } = weft.discovery.v1;
 export type DiscoveryRequest = weft.discovery.v1.DiscoveryRequest;
 export type DiscoveryResponse = weft.discovery.v1.DiscoveryResponse;
 
+/**
+ * A DiscoveryResponse already in wire form. The control plane encodes a resource set once and
+ * sends it to every proxy: protobuf merges concatenated encodings, so the shared encoding plus
+ * the encoding of this response's nonce is the whole response.
+ */
+export class EncodedDiscoveryResponse {
+  readonly bytes: Buffer;
+
+  constructor(shared: Uint8Array, nonce: string) {
+    this.bytes = Buffer.concat([shared, DiscoveryResponse.encode({ nonce }).finish()]);
+  }
+}
+
 export const streamResourcesMethod: MethodDefinition<DiscoveryRequest, DiscoveryResponse> = {
   path: '/weft.discovery.v1.AggregatedDiscoveryService/StreamResources',
   requestStream: true,
@@ -18,6 +31,12 @@ export const streamResourcesMethod: MethodDefinition<DiscoveryRequest, Discovery
   responseDeserialize: (bytes) => DiscoveryResponse.decode(bytes),
 };
 
+/** The server's side of the method: it may also write responses already encoded. */
+const streamResourcesServerMethod: MethodDefinition<DiscoveryRequest, DiscoveryResponse | EncodedDiscoveryResponse> = {
+  ...streamResourcesMethod,
+  responseSerialize: (value) => (value instanceof EncodedDiscoveryResponse ? value.bytes : streamResourcesMethod.responseSerialize(value)),
+};
+
 export const aggregatedDiscoveryService: ServiceDefinition = {
-  StreamResources: streamResourcesMethod,
+  StreamResources: streamResourcesServerMethod,
 };

@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { DiscoveryResponse, resourceKindOf, type DiscoveryRequest, type ResourceKind } from '@weft/proto';
+import { EncodedDiscoveryResponse, resourceKindOf, type DiscoveryRequest, type DiscoveryResponse, type ResourceKind } from '@weft/proto';
 import type { Logger } from 'pino';
 import type { XdsMetrics } from '../metrics/controlplane-metrics.ts';
 import { planPush } from './push-plan.ts';
@@ -58,7 +58,7 @@ export interface AdsEvents {
   onAck?(proxy: string, kind: ResourceKind, version: string): void;
 }
 
-type Call = ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+type Call = ServerDuplexStream<DiscoveryRequest, DiscoveryResponse | EncodedDiscoveryResponse>;
 
 /**
  * Decides whether the caller of a stream may speak for `node`; returns why not, or undefined.
@@ -163,15 +163,7 @@ class ProxyStream {
     state.sent = { set, nonce };
     state.changedAt = changedAt;
     this.server.metrics?.pushed(kind);
-    this.call.write(
-      DiscoveryResponse.create({
-        versionInfo: set.version,
-        typeUrl: set.typeUrl,
-        nonce,
-        controlPlane: this.server.instance,
-        resources: [...set.resources()].map((resource) => ({ name: resource.name, version: resource.version, resource: { type_url: set.typeUrl, value: resource.value } })),
-      }),
-    );
+    this.call.write(new EncodedDiscoveryResponse(set.responseEncoding(this.server.instance), nonce));
   }
 
   status(): ProxyStatus {

@@ -2,7 +2,7 @@
 // versions mean equal content across control plane restarts and replicas; a set's version is
 // a digest of its members' names and versions.
 import { createHash } from 'node:crypto';
-import type { Codec, ResourceKind } from '@weft/proto';
+import { DiscoveryResponse, type Codec, type ResourceKind } from '@weft/proto';
 
 export interface EncodedResource {
   readonly name: string;
@@ -23,6 +23,8 @@ export class ResourceSet {
   /** The members' encoded size. */
   readonly bytes: number;
   private readonly members: ReadonlyMap<string, EncodedResource>;
+  /** The set as a DiscoveryResponse without its nonce, encoded once for every proxy it goes to. */
+  private encodedResponse: { readonly controlPlane: string; readonly bytes: Uint8Array } | undefined;
 
   constructor(typeUrl: string, resources: Iterable<EncodedResource>) {
     this.typeUrl = typeUrl;
@@ -41,6 +43,15 @@ export class ResourceSet {
 
   resources(): IterableIterator<EncodedResource> {
     return this.members.values();
+  }
+
+  /** This set as a DiscoveryResponse (every field but the nonce) from control plane `controlPlane`. */
+  responseEncoding(controlPlane: string): Uint8Array {
+    if (this.encodedResponse?.controlPlane !== controlPlane) {
+      const resources = [...this.members.values()].map((resource) => ({ name: resource.name, version: resource.version, resource: { type_url: this.typeUrl, value: resource.value } }));
+      this.encodedResponse = { controlPlane, bytes: DiscoveryResponse.encode({ versionInfo: this.version, typeUrl: this.typeUrl, controlPlane, resources }).finish() };
+    }
+    return this.encodedResponse.bytes;
   }
 
   /** The members named in `names`; all of them when `names` is empty (a wildcard subscription). */
