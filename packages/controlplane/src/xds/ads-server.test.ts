@@ -157,3 +157,42 @@ describe('AdsServer', () => {
     assert.match(error.details ?? '', /must carry node\.workload/);
   });
 });
+
+describe('AdsServer push window', () => {
+  const server = new Server();
+  // One byte: every response waits for the previous one to be taken by its transport.
+  const ads = new AdsServer({ log: createLogger('test', 'silent'), pushWindowBytes: 1 });
+  let client: Client;
+
+  before(async () => {
+    server.addService(aggregatedDiscoveryService, ads.implementation());
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+    ads.publish(translator(CANARY_MESH));
+  });
+
+  after(() => {
+    client.close();
+    server.forceShutdown();
+  });
+
+  it('still delivers everything to every proxy, one response in flight at a time, and frees the window', async () => {
+    const proxies = ['one', 'two', 'three'].map((name) => {
+      const proxy = new TestProxy(client);
+      proxy.subscribe('cluster', '', name);
+      proxy.subscribe('endpoints');
+      proxy.subscribe('route');
+      return proxy;
+    });
+    for (const proxy of proxies) {
+      const responses = await proxy.next(3);
+      assert.deepEqual(responses.map((response) => response.typeUrl).sort(), [ResourceType.cluster.typeUrl, ResourceType.endpoints.typeUrl, ResourceType.route.typeUrl].sort());
+      for (const response of responses) proxy.ack(response);
+    }
+    await until(() => ads.window.inFlight === 0 && ads.window.waitingCount === 0);
+    // A change reaches them all too, through the same window.
+    ads.publish(translator(CANARY_MESH.replace('weight: 90', 'weight: 70').replace('weight: 10', 'weight: 30')));
+    for (const proxy of proxies) assert.equal((await proxy.next(1))[0]?.typeUrl, ResourceType.route.typeUrl);
+    for (const proxy of proxies) proxy.stream.end();
+  });
+});

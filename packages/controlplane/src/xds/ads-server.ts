@@ -9,6 +9,7 @@ import { EncodedDiscoveryResponse, resourceKindOf, type DiscoveryRequest, type D
 import type { Logger } from 'pino';
 import type { XdsMetrics } from '../metrics/controlplane-metrics.ts';
 import { planPush } from './push-plan.ts';
+import { PushWindow } from './push-window.ts';
 import type { ProxySnapshot, ResourceSet } from './snapshot.ts';
 
 export interface SnapshotSource {
@@ -58,6 +59,9 @@ export interface AdsEvents {
   onAck?(proxy: string, kind: ResourceKind, version: string): void;
 }
 
+/** Tag, length and up to 16 digits: what the nonce adds to a shared encoding. */
+const NONCE_FIELD_MAX_BYTES = 18;
+
 type Call = ServerDuplexStream<DiscoveryRequest, DiscoveryResponse | EncodedDiscoveryResponse>;
 
 /**
@@ -77,8 +81,18 @@ class ProxyStream {
   private nonce = 0;
   private readonly call: Call;
   private readonly server: AdsServer;
-  /** The source whose snapshot for this proxy was last measured: once per proxy per model. */
-  private measuredSource: SnapshotSource | undefined;
+  /** The snapshot of the source last asked (and measured): once per proxy per model. */
+  private built: { readonly source: SnapshotSource; readonly snapshot: ProxySnapshot } | undefined;
+  /** Bytes written to this proxy's stream that its transport has not taken yet. */
+  private unflushedBytes = 0;
+  /** Set while a push waits for room in the push window: the change it carries. */
+  private waitingSince: { changedAt: number | undefined } | undefined;
+  private closed = false;
+  private readonly resume = (): void => {
+    const waited = this.waitingSince;
+    this.waitingSince = undefined;
+    this.push(waited?.changedAt);
+  };
 
   constructor(call: Call, server: AdsServer, node: NonNullable<DiscoveryRequest['node']>) {
     this.call = call;
@@ -90,14 +104,16 @@ class ProxyStream {
     this.adminAddress = node.adminAddress ?? '';
   }
 
+  /** This proxy's snapshot of the current source, built once per source. */
   private snapshot(): ProxySnapshot | undefined {
     const source = this.server.source;
-    const snapshot = source?.snapshotFor(this.workload, this.namespace);
-    if (snapshot && source !== this.measuredSource) {
-      this.measuredSource = source;
+    if (!source) return undefined;
+    if (this.built?.source !== source) {
+      const snapshot = source.snapshotFor(this.workload, this.namespace);
+      this.built = { source, snapshot };
       this.server.metrics?.snapshotBuilt(Object.values(snapshot).reduce((bytes, set) => bytes + set.bytes, 0));
     }
-    return snapshot;
+    return this.built.snapshot;
   }
 
   handle(request: DiscoveryRequest): void {
@@ -144,8 +160,18 @@ class ProxyStream {
     this.push();
   }
 
-  /** `changedAt`: when the registry change behind this push was seen, if one was. */
+  /**
+   * Sends what differs from the current snapshot, in make-before-break order, as far as the push
+   * window allows; the rest waits and is recomputed (against the newest snapshot) on resume.
+   * `changedAt`: when the registry change behind this push was seen, if one was.
+   */
   push(changedAt?: number): void {
+    if (this.closed) return;
+    if (this.waitingSince) {
+      // Already waiting: the resumed push will send the newest snapshot; keep the oldest change.
+      this.waitingSince.changedAt ??= changedAt;
+      return;
+    }
     const snapshot = this.snapshot();
     if (!snapshot) return;
     const sent = new Map<ResourceKind, ResourceSet | undefined>();
@@ -154,16 +180,46 @@ class ProxyStream {
       sent.set(kind, state.sent?.set);
       target.set(kind, snapshot[kind].only(state.resourceNames));
     }
-    for (const { kind, set } of planPush(sent, target)) this.send(kind, set, changedAt);
+    for (const { kind, set } of planPush(sent, target)) {
+      if (!this.send(kind, set, changedAt)) {
+        this.waitingSince = { changedAt };
+        this.server.window.wait(this.resume);
+        return;
+      }
+    }
   }
 
-  private send(kind: ResourceKind, set: ResourceSet, changedAt: number | undefined): void {
+  /** Writes one response if the push window has room for it; false when it has not. */
+  private send(kind: ResourceKind, set: ResourceSet, changedAt: number | undefined): boolean {
     const state = this.types.get(kind) as TypeState;
+    const shared = set.responseEncoding(this.server.instance);
+    // Reserved before the response is put together: a push that must wait copies nothing.
+    const bytes = shared.byteLength + NONCE_FIELD_MAX_BYTES;
+    if (!this.server.window.tryReserve(bytes)) return false;
     const nonce = String(++this.nonce);
+    const response = new EncodedDiscoveryResponse(shared, nonce);
     state.sent = { set, nonce };
     state.changedAt = changedAt;
     this.server.metrics?.pushed(kind);
-    this.call.write(new EncodedDiscoveryResponse(set.responseEncoding(this.server.instance), nonce));
+    this.unflushedBytes += bytes;
+    // Called once the transport has taken the message (HTTP/2 flow control included).
+    this.call.write(response, () => this.flushed(bytes));
+    return true;
+  }
+
+  private flushed(bytes: number): void {
+    if (this.closed) return;
+    this.unflushedBytes -= bytes;
+    this.server.window.release(bytes);
+  }
+
+  /** The stream ended: its share of the window goes back, and it no longer waits. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.window.cancel(this.resume);
+    this.server.window.release(this.unflushedBytes);
+    this.unflushedBytes = 0;
   }
 
   status(): ProxyStatus {
@@ -189,11 +245,15 @@ export class AdsServer {
   source: SnapshotSource | undefined;
   private readonly streams = new Set<ProxyStream>();
 
-  constructor(options: { log: Logger; events?: AdsEvents; metrics?: XdsMetrics; instance?: string }) {
+  /** Bytes of pushes written but not yet taken by the proxies' transports, bounded. */
+  readonly window: PushWindow;
+
+  constructor(options: { log: Logger; events?: AdsEvents; metrics?: XdsMetrics; instance?: string; pushWindowBytes?: number }) {
     this.log = options.log;
     this.events = options.events ?? {};
     this.metrics = options.metrics;
     this.instance = options.instance ?? `${hostname()}/${process.pid}`;
+    this.window = new PushWindow(options.pushWindowBytes);
   }
 
   /**
@@ -218,6 +278,7 @@ export class AdsServer {
     let stream: ProxyStream | undefined;
     const close = (): void => {
       if (!stream) return;
+      stream.close();
       this.streams.delete(stream);
       this.metrics?.proxyDisconnected();
       this.log.info({ proxy: stream.id }, 'proxy disconnected');
