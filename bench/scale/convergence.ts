@@ -8,9 +8,10 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, credentials, type ClientDuplexStream } from '@grpc/grpc-js';
-import { ManagedProcess, PROGRAMS, toMeshFile, type MeshDocument } from '@weft/cli';
-import { DiscoveryRequest, resourceKindOf, resourceKindsInPushOrder, ResourceType, streamResourcesMethod, type DiscoveryResponse, type ResourceKind } from '@weft/proto';
-import { formatHostPort, pollUntil } from '@weft/runtime';
+import { histogramQuantile, ManagedProcess, parsePrometheusText, PROGRAMS, toMeshFile, type MeshDocument, type Sample } from '@weft/cli';
+import { DiscoveryRequest, resourceKindOf, resourceKindsInPushOrder, ResourceType, streamResourcesMethod, type ResourceKind } from '@weft/proto';
+import protobuf from 'protobufjs/minimal.js';
+import { formatHostPort, pollUntil, type HostPort } from '@weft/runtime';
 import { cpuSeconds, rssMegabytes } from '../pair/proc-stats.ts';
 import { percentile } from '../pair/stats.ts';
 
@@ -32,24 +33,57 @@ export interface ChangeFigures {
   readonly responsesPerProxy: number;
 }
 
+/** The control plane's own view of one change, from its metrics: parse and push apart. */
+export interface ControlPlaneView {
+  /** Registry change seen -> model built (the mesh file parsed and validated). */
+  readonly modelBuildMs: number;
+  /** Model published -> each proxy's ACK of the new endpoints (weft_controlplane_xds_push_latency_seconds). */
+  readonly pushToAckP50Ms: number;
+  readonly pushToAckP99Ms: number;
+}
+
 export interface ConvergenceFigures extends ConvergenceOptions {
   readonly initialSyncMs: number;
+  readonly endpointAddedInside: ControlPlaneView;
   readonly endpointAdded: ChangeFigures;
   readonly routeAdded: ChangeFigures;
   readonly cpRssMb: number;
   readonly cpCpuSeconds: number;
 }
 
+/** What a simulated proxy reads of a response: the envelope, skipping the resources undecoded. */
+interface Envelope {
+  versionInfo: string;
+  typeUrl: string;
+  nonce: string;
+}
+
+/** Reads fields 1 (version_info), 3 (type_url) and 4 (nonce) of a DiscoveryResponse; skips the rest. */
+function readEnvelope(bytes: Buffer): Envelope {
+  const reader = protobuf.Reader.create(bytes);
+  const envelope: Envelope = { versionInfo: '', typeUrl: '', nonce: '' };
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    if (field === 1) envelope.versionInfo = reader.string();
+    else if (field === 3) envelope.typeUrl = reader.string();
+    else if (field === 4) envelope.nonce = reader.string();
+    else reader.skipType(tag & 7);
+  }
+  return envelope;
+}
+
 class SimulatedProxy {
   /** When each type's latest response arrived, and how many arrived since `mark()`. */
   readonly arrivals = new Map<ResourceKind, number>();
   responsesSinceMark = 0;
-  private readonly stream: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+  private readonly stream: ClientDuplexStream<DiscoveryRequest, Envelope>;
 
   constructor(client: Client, workload: string) {
-    this.stream = client.makeBidiStreamRequest(streamResourcesMethod.path, streamResourcesMethod.requestSerialize, streamResourcesMethod.responseDeserialize);
+    // Not decoding the resources keeps this process (1000 proxies on one core) from being the bottleneck.
+    this.stream = client.makeBidiStreamRequest(streamResourcesMethod.path, streamResourcesMethod.requestSerialize, readEnvelope);
     this.stream.on('error', () => undefined);
-    this.stream.on('data', (response: DiscoveryResponse) => {
+    this.stream.on('data', (response: Envelope) => {
       const kind = resourceKindOf(response.typeUrl) as ResourceKind;
       this.arrivals.set(kind, performance.now());
       this.responsesSinceMark++;
@@ -91,6 +125,29 @@ function documents(options: ConvergenceOptions, extra: MeshDocument[]): MeshDocu
   return [...out, ...extra];
 }
 
+async function scrape(debug: HostPort): Promise<Sample[]> {
+  const response = await fetch(`http://${formatHostPort(debug)}/metrics`);
+  return parsePrometheusText(await response.text());
+}
+
+function sum(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+  return samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value)).reduce((total, sample) => total + sample.value, 0);
+}
+
+/** What the control plane measured between two scrapes, for the endpoints type. */
+function controlPlaneView(before: readonly Sample[], after: readonly Sample[]): ControlPlaneView {
+  const lagSum = sum(after, 'weft_controlplane_registry_update_lag_seconds_sum') - sum(before, 'weft_controlplane_registry_update_lag_seconds_sum');
+  const lagCount = sum(after, 'weft_controlplane_registry_update_lag_seconds_count') - sum(before, 'weft_controlplane_registry_update_lag_seconds_count');
+  const buckets = after
+    .filter((sample) => sample.name === 'weft_controlplane_xds_push_latency_seconds_bucket' && sample.labels.type === 'endpoints')
+    .map((sample) => {
+      const le = sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le);
+      return { le, count: sample.value - sum(before, 'weft_controlplane_xds_push_latency_seconds_bucket', { type: 'endpoints', le: sample.labels.le ?? '' }) };
+    });
+  const ms = (seconds: number | undefined): number => Math.round((seconds ?? Number.NaN) * 1000);
+  return { modelBuildMs: ms(lagCount > 0 ? lagSum / lagCount : undefined), pushToAckP50Ms: ms(histogramQuantile(0.5, buckets)), pushToAckP99Ms: ms(histogramQuantile(0.99, buckets)) };
+}
+
 async function writeMesh(file: string, docs: MeshDocument[]): Promise<void> {
   await writeFile(`${file}.tmp`, toMeshFile(docs));
   await rename(`${file}.tmp`, file);
@@ -120,6 +177,7 @@ export async function measureConvergence(options: ConvergenceOptions): Promise<C
   const proxies: SimulatedProxy[] = [];
   try {
     const xds = formatHostPort(await controlPlane.listening('xds'));
+    const debug = await controlPlane.listening('debug');
     const started = performance.now();
     for (let index = 0; index < options.proxies; index++) {
       if (index % STREAMS_PER_CHANNEL === 0) clients.push(new Client(xds, credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }));
@@ -138,9 +196,11 @@ export async function measureConvergence(options: ConvergenceOptions): Promise<C
       metadata: { name: 'svc-0-extra', namespace: 'default', labels: { app: 'svc-0' } },
       spec: { service: 'svc-0', address: '10.255.0.1', ports: [{ name: 'http', port: 8080, protocol: 'HTTP' }], serviceAccount: 'svc-0' },
     };
+    const before = await scrape(debug);
     let changedAt = mark();
     await writeMesh(meshFile, documents(options, [added]));
     const endpointAdded = await converge(proxies, 'endpoints', changedAt);
+    const endpointAddedInside = controlPlaneView(before, await scrape(debug));
 
     const route: MeshDocument = { apiVersion: API_VERSION, kind: 'TrafficRoute', metadata: { name: 'svc-1', namespace: 'default' }, spec: { hosts: ['svc-1'], http: [{ timeout: '3s', route: [{ destination: { host: 'svc-1' } }] }] } };
     changedAt = mark();
@@ -148,7 +208,7 @@ export async function measureConvergence(options: ConvergenceOptions): Promise<C
     const routeAdded = await converge(proxies, 'route', changedAt);
 
     const pid = controlPlane.child.pid ?? 0;
-    return { ...options, initialSyncMs, endpointAdded, routeAdded, cpRssMb: Number(rssMegabytes(pid).toFixed(1)), cpCpuSeconds: Number(cpuSeconds(pid).toFixed(2)) };
+    return { ...options, initialSyncMs, endpointAdded, endpointAddedInside, routeAdded, cpRssMb: Number(rssMegabytes(pid).toFixed(1)), cpCpuSeconds: Number(cpuSeconds(pid).toFixed(2)) };
   } finally {
     for (const proxy of proxies) proxy.close();
     for (const client of clients) client.close();
