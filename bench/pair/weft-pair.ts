@@ -4,7 +4,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EPHEMERAL_PROXY_LISTENERS, ManagedProcess, PROGRAMS, toMeshFile, type MeshDocument } from '@weft/cli';
-import { formatHostPort, type HostPort } from '@weft/runtime';
+import { formatHostPort, PROXY_NODE_OPTIONS, type HostPort } from '@weft/runtime';
 import { CLIENT_CPU, SERVER_CPU, type Pinning } from './pinning.ts';
 import type { Processes } from './processes.ts';
 import { waitFor200 } from './probe.ts';
@@ -49,7 +49,7 @@ function start(processes: Processes, name: string, script: string, args: string[
 }
 
 function startProxy(processes: Processes, name: string, xds: HostPort, proxyArgs: readonly string[], nodeArgs: readonly string[]): ManagedProcess {
-  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS, ...proxyArgs], nodeArgs);
+  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS, ...proxyArgs], [...PROXY_NODE_OPTIONS.split(' '), ...nodeArgs]);
 }
 
 export interface WeftPairOptions {

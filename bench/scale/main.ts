@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EPHEMERAL_PROXY_LISTENERS, ManagedProcess, PROGRAMS, toMeshFile, type MeshDocument } from '@weft/cli';
-import { formatHostPort, type HostPort } from '@weft/runtime';
+import { formatHostPort, PROXY_NODE_OPTIONS, type HostPort } from '@weft/runtime';
 import { describeMachine } from '../pair/machine.ts';
 import { cpuSeconds, rssMegabytes } from '../pair/proc-stats.ts';
 import { probe, waitFor200 } from '../pair/probe.ts';
@@ -91,7 +91,7 @@ async function measureSize(services: number, appPort: number, root: string): Pro
     const xds = await controlPlane.listening('xds');
     // The sidecar's inbound address must be in the mesh file, so it starts first, then the file.
     const startedAt = performance.now();
-    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', 'client', '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS], { env });
+    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', 'client', '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS], { env: { ...env, NODE_OPTIONS: PROXY_NODE_OPTIONS } });
     const [outbound, inbound] = await Promise.all([proxy.listening('outbound'), proxy.listening('inbound')]);
     await writeFile(`${meshFile}.tmp`, toMeshFile(meshDocuments(services, appPort, inbound)));
     await rename(`${meshFile}.tmp`, meshFile);

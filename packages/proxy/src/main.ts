@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // weft-proxy: the sidecar. Gets its configuration from the control plane and carries the
 // workload's traffic.
 import { readFile } from 'node:fs/promises';

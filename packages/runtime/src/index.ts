@@ -4,3 +4,4 @@ export * from './logger.ts';
 export * from './json-endpoints.ts';
 export * from './duration.ts';
 export * from './poll.ts';
+export * from './proxy-node-options.ts';

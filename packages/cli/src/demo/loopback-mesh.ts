@@ -6,7 +6,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { formatHostPort, type HostPort } from '@weft/runtime';
+import { PROXY_NODE_OPTIONS, formatHostPort, type HostPort } from '@weft/runtime';
 import { ManagedProcess } from '../supervisor.ts';
 import { IdentityFiles } from './identity-files.ts';
 
@@ -129,9 +129,9 @@ export class LoopbackMesh {
     return [{ apiVersion: API_VERSION, kind: 'MeshAuthentication', metadata: { name: 'default', namespace: 'weft-system' }, spec: { mtls: { mode } } }];
   }
 
-  private spawn(name: string, script: string, args: string[]): ManagedProcess {
+  private spawn(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
     const echo = this.options.echo;
-    return new ManagedProcess(name, script, args, { env: { WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'info' }, echo: echo && ((line) => echo(name, line)) });
+    return new ManagedProcess(name, script, args, { env: { WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'info', ...env }, echo: echo && ((line) => echo(name, line)) });
   }
 
   /** Starts (or restarts, on the same xDS port) the control plane. */
@@ -176,7 +176,7 @@ export class LoopbackMesh {
       namespace,
       ...EPHEMERAL_PROXY_LISTENERS,
       ...(spec.proxyArgs ?? []),
-    ]);
+    ], { NODE_OPTIONS: PROXY_NODE_OPTIONS });
     const [outbound, inbound, admin, stats, health] = await Promise.all(['outbound', 'inbound', 'admin', 'stats', 'health'].map((listener) => sidecar.listening(listener)));
     let app: ManagedProcess | undefined;
     let appAddress: HostPort | undefined;

@@ -110,6 +110,7 @@ describe('injectPod', () => {
       POD_IP: 'field:status.podIP',
       WEFT_LOG_LEVEL: 'info',
       WEFT_TRUST_DOMAIN: 'cluster.local',
+      NODE_OPTIONS: '--max-semi-space-size=2',
     });
     assert.deepEqual(proxy.ports, [
       { name: 'weft-metrics', containerPort: 15090, protocol: 'TCP' },

@@ -1,6 +1,7 @@
 // The objects injection adds to a pod: the `weft-init` capture container, the `weft-proxy`
 // native sidecar, and the volumes carrying the proxy's identity token and bootstrap root.
 // Plain Kubernetes JSON, built fresh for each pod.
+import { PROXY_NODE_OPTIONS } from '@weft/runtime';
 import type { InjectionSettings } from './injection-settings.ts';
 import type { CaptureExclusions, PodSidecarOptions } from './pod-annotations.ts';
 
@@ -117,6 +118,7 @@ export function proxyContainer(settings: InjectionSettings, options: PodSidecarO
       fieldEnv('POD_IP', 'status.podIP'),
       { name: 'WEFT_LOG_LEVEL', value: options.logLevel },
       { name: 'WEFT_TRUST_DOMAIN', value: settings.trustDomain },
+      { name: 'NODE_OPTIONS', value: PROXY_NODE_OPTIONS },
     ],
     ports: [
       { name: 'weft-metrics', containerPort: PROXY_PORTS.stats, protocol: 'TCP' },
