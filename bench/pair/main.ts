@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuBusy, describeMachine, stallCensus } from './machine.ts';
 import { measure, memory, type PathSample, type Target } from './measure.ts';
-import { appServer, Nginx, nginxBuild, proxyServer, type NginxBuild } from './nginx.ts';
+import { appServer, clientProxyServer, Nginx, nginxBuild, serverProxyServer, type NginxBuild } from './nginx.ts';
+import { makeNginxTls } from './nginx-tls.ts';
 import { parseOptions, USAGE, type BenchOptions } from './options.ts';
 import { CLIENT_CPU, Pinning, SERVER_CPU } from './pinning.ts';
 import { freePort } from './ports.ts';
@@ -32,9 +33,10 @@ interface Setup {
   readonly root: string;
 }
 
-async function startNginx(setup: Setup, name: string, server: (port: number) => string): Promise<Nginx> {
+/** `listensTls`: probed by a TCP connection, since it answers no plaintext GET. */
+async function startNginx(setup: Setup, name: string, server: (port: number) => string, listensTls = false): Promise<Nginx> {
   const port = await freePort();
-  return Nginx.start({ name, root: setup.root, port, server: server(port), probeHost: APP_HOST, cpu: SERVER_CPU, build: setup.build, processes: setup.processes, pinning: setup.pinning });
+  return Nginx.start({ name, root: setup.root, port, server: server(port), probeHost: listensTls ? undefined : APP_HOST, cpu: SERVER_CPU, build: setup.build, processes: setup.processes, pinning: setup.pinning });
 }
 
 /** Starts the app and both pairs; everything started is registered with `processes`. */
@@ -42,8 +44,9 @@ async function startTargets(setup: Setup, options: BenchOptions): Promise<Target
   progress('starting the app (nginx)');
   const app = await startNginx(setup, 'app', appServer);
   progress('starting the nginx pair');
-  const nginxServer = await startNginx(setup, 'nginx-server', (port) => proxyServer(port, app.port));
-  const nginxClient = await startNginx(setup, 'nginx-client', (port) => proxyServer(port, nginxServer.port));
+  const tls = await makeNginxTls(join(setup.root, 'nginx-tls'));
+  const nginxServer = await startNginx(setup, 'nginx-server', (port) => serverProxyServer(port, app.port, tls), true);
+  const nginxClient = await startNginx(setup, 'nginx-client', (port) => clientProxyServer(port, nginxServer.port, tls));
   progress('starting the Weft pair (control plane, two sidecars)');
   const nodeArgs = options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir];
   const weft = await startWeftPair({ root: setup.root, appPort: app.port, processes: setup.processes, pinning: setup.pinning, nodeArgs });

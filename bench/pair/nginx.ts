@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pinning } from './pinning.ts';
 import type { Processes } from './processes.ts';
 import { childPids, commandLine } from './proc-stats.ts';
-import { waitFor200 } from './probe.ts';
+import { waitFor200, waitForPort } from './probe.ts';
+import { UPSTREAM_NAME, type NginxTls } from './nginx-tls.ts';
 
 export interface NginxBuild {
   readonly version: string;
@@ -34,9 +35,9 @@ export function appServer(port: number): string {
   }`;
 }
 
-/** A proxy hop with upstream keep-alive, passing the caller's Host on (as the sidecars do). */
-export function proxyServer(port: number, upstreamPort: number): string {
-  return `upstream next_hop {
+/** The client proxy of the pair: upstream keep-alive over mutual TLS to the server proxy. */
+export function clientProxyServer(port: number, upstreamPort: number, tls: NginxTls): string {
+  return `upstream ${UPSTREAM_NAME} {
     server 127.0.0.1:${upstreamPort};
     keepalive 64;
     keepalive_requests 1000000;
@@ -44,7 +45,37 @@ export function proxyServer(port: number, upstreamPort: number): string {
   server {
     listen 127.0.0.1:${port};
     location / {
-      proxy_pass http://next_hop;
+      proxy_pass https://${UPSTREAM_NAME};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_ssl_certificate ${tls.clientCert};
+      proxy_ssl_certificate_key ${tls.clientKey};
+      proxy_ssl_trusted_certificate ${tls.caCert};
+      proxy_ssl_verify on;
+      proxy_ssl_name ${UPSTREAM_NAME};
+      proxy_ssl_session_reuse on;
+      proxy_ssl_protocols TLSv1.3;
+    }
+  }`;
+}
+
+/** The server proxy of the pair: mutual TLS in (client certificate required), plaintext keep-alive to the app. */
+export function serverProxyServer(port: number, appPort: number, tls: NginxTls): string {
+  return `upstream app {
+    server 127.0.0.1:${appPort};
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${tls.serverCert};
+    ssl_certificate_key ${tls.serverKey};
+    ssl_client_certificate ${tls.caCert};
+    ssl_verify_client on;
+    ssl_protocols TLSv1.3;
+    location / {
+      proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
@@ -80,8 +111,8 @@ export interface NginxOptions {
   readonly root: string;
   readonly port: number;
   readonly server: string;
-  /** A Host header for the readiness probe. */
-  readonly probeHost: string;
+  /** A Host header for the readiness probe (a GET); undefined for a TLS port, where a connection is probe enough. */
+  readonly probeHost: string | undefined;
   readonly cpu: number;
   readonly build: NginxBuild;
   readonly processes: Processes;
@@ -133,7 +164,9 @@ export class Nginx {
     const nginx = new Nginx(options, child);
     options.processes.onStop(options.name, () => nginx.stop());
     try {
-      await waitFor200(options.name, options.port, options.probeHost, 10_000, () => (nginx.running ? undefined : 'nginx exited at start'));
+      const failed = (): string | undefined => (nginx.running ? undefined : 'nginx exited at start');
+      if (options.probeHost === undefined) await waitForPort(options.name, options.port, 10_000, failed);
+      else await waitFor200(options.name, options.port, options.probeHost, 10_000, failed);
       nginx.workers = await nginx.findWorkers();
     } catch (error) {
       throw new Error(`${String(error)}\n${nginx.stderr}`, { cause: error });

@@ -1,16 +1,17 @@
-// The tools the benchmark drives: nginx and wrk are required; taskset is wanted (without it
+// The tools the benchmark drives: nginx, wrk and openssl (the nginx pair's mTLS certificates)
+// are required; taskset is wanted (without it
 // the run is unpinned). As root with apt, missing ones are installed; otherwise the user is
 // told what to install.
 import { spawnSync } from 'node:child_process';
 
-const PACKAGES = ['nginx-light', 'wrk', 'util-linux'];
+const PACKAGES = ['nginx-light', 'wrk', 'util-linux', 'openssl'];
 
 function onPath(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
 function missing(): string[] {
-  return ['nginx', 'wrk', 'taskset'].filter((command) => !onPath(command));
+  return ['nginx', 'wrk', 'openssl', 'taskset'].filter((command) => !onPath(command));
 }
 
 function apt(args: string[]): boolean {
@@ -18,7 +19,7 @@ function apt(args: string[]): boolean {
   return spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
 }
 
-/** Returns whether taskset is available; exits with status 2 when nginx or wrk is missing. */
+/** Returns whether taskset is available; exits with status 2 when nginx, wrk or openssl is missing. */
 export function ensurePrerequisites(): { taskset: boolean } {
   let absent = missing();
   if (absent.length > 0 && process.getuid?.() === 0 && onPath('apt-get')) {

@@ -1,5 +1,6 @@
 // Readiness: GET until a path answers 200, with a deadline, before anything is measured.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One GET on a fresh connection; the status, or the error's message. */
@@ -28,4 +29,23 @@ export async function waitFor200(what: string, port: number, hostHeader: string,
     await sleep(50);
   }
   throw new Error(`${what}: no 200 from 127.0.0.1:${port} (Host ${hostHeader}) within ${timeoutMs} ms; last: ${last}`);
+}
+
+/** Until 127.0.0.1:`port` accepts a TCP connection (a TLS port answers no plaintext GET). */
+export async function waitForPort(what: string, port: number, timeoutMs: number, failed?: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const reason = failed?.();
+    if (reason) throw new Error(`${what}: ${reason}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await sleep(50);
+  }
+  throw new Error(`${what}: 127.0.0.1:${port} accepted no connection within ${timeoutMs} ms`);
 }

@@ -1,9 +1,10 @@
-// The Weft pair: a control plane (file registry) and two sidecars. Load enters the client
-// sidecar's outbound listener with Host app:8080; it routes to the server sidecar's inbound
-// listener, which forwards to the app. Logging is at warn so it costs nothing per request.
+// The Weft pair: a control plane (file registry, with its CA) and two sidecars with SPIFFE
+// identities. Load enters the client sidecar's outbound listener with Host app:8080; it routes
+// over mTLS to the server sidecar's inbound listener, which forwards to the app. Logging is at
+// warn so it costs nothing per request.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EPHEMERAL_PROXY_LISTENERS, ManagedProcess, PROGRAMS, toMeshFile, type MeshDocument } from '@weft/cli';
+import { EPHEMERAL_PROXY_LISTENERS, IdentityFiles, ManagedProcess, PROGRAMS, toMeshFile, type MeshDocument } from '@weft/cli';
 import { formatHostPort, PROXY_NODE_OPTIONS, type HostPort } from '@weft/runtime';
 import { CLIENT_CPU, SERVER_CPU, type Pinning } from './pinning.ts';
 import type { Processes } from './processes.ts';
@@ -52,6 +53,11 @@ function startProxy(processes: Processes, name: string, xds: HostPort, proxyArgs
   return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS, ...proxyArgs], [...PROXY_NODE_OPTIONS.split(' '), ...nodeArgs]);
 }
 
+/** A sidecar's flags for its identity: the token of its service account and the root to trust. */
+async function identityArgs(identity: IdentityFiles, serviceAccount: string): Promise<string[]> {
+  return ['--token-file', await identity.tokenFile('default', serviceAccount), '--ca-root-cert', identity.rootCertFile];
+}
+
 export interface WeftPairOptions {
   readonly root: string;
   readonly appPort: number;
@@ -75,21 +81,29 @@ export async function startWeftPair(options: WeftPairOptions): Promise<WeftPair>
   // An empty mesh to start with; the real one once the sidecars have their ports.
   await writeFile(meshFile, toMeshFile([]));
 
+  const identity = new IdentityFiles(dir);
+  await identity.prepare();
   const controlPlane = start(processes, `${name} controlplane`, PROGRAMS.controlPlane, [
     '--registry',
     `file:${meshFile}`,
     '--xds-address',
+    'off',
+    '--secure-address',
     '127.0.0.1:0',
+    '--ca-dir',
+    identity.caDir,
+    '--bootstrap-tokens',
+    identity.tokensFile,
     '--debug-address',
     '127.0.0.1:0',
   ]);
-  const xds = await controlPlane.listening('xds');
+  const xds = await controlPlane.listening('secure');
   // Idle while measuring; kept off the core under test all the same.
   await pinning.pin(controlPlane.child.pid, CLIENT_CPU);
 
   const nodeArgs = options.nodeArgs ?? [];
-  const client = startProxy(processes, 'bench-client', xds, proxyArgs, nodeArgs);
-  const server = startProxy(processes, 'bench-server', xds, proxyArgs, nodeArgs);
+  const client = startProxy(processes, 'bench-client', xds, [...(await identityArgs(identity, 'bench-client')), ...proxyArgs], nodeArgs);
+  const server = startProxy(processes, 'bench-server', xds, [...(await identityArgs(identity, 'app')), ...proxyArgs], nodeArgs);
   const [clientOutbound, clientInbound, serverInbound] = await Promise.all([client.listening('outbound'), client.listening('inbound'), server.listening('inbound')]);
   await Promise.all([server.listening('outbound'), ...[client, server].flatMap((proxy) => [proxy.listening('admin'), proxy.listening('stats')])]);
   await pinning.pin(client.child.pid, SERVER_CPU);
