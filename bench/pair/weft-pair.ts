@@ -5,7 +5,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EPHEMERAL_PROXY_LISTENERS, IdentityFiles, ManagedProcess, PROGRAMS, toMeshFile, type MeshDocument } from '@weft/cli';
-import { formatHostPort, PROXY_NODE_OPTIONS, type HostPort } from '@weft/runtime';
+import { formatHostPort, pollUntil, PROXY_NODE_OPTIONS, type HostPort } from '@weft/runtime';
 import { CLIENT_CPU, SERVER_CPU, type Pinning } from './pinning.ts';
 import type { Processes } from './processes.ts';
 import { waitFor200 } from './probe.ts';
@@ -23,7 +23,7 @@ export interface WeftPair {
   readonly port: number;
 }
 
-function workload(name: string, inbound: HostPort, service?: { name: string; appPort: number }): MeshDocument {
+function workload(name: string, inbound: HostPort, service?: { name: string; appPort: number; protocol: AppProtocol }): MeshDocument {
   const app = service?.name ?? name;
   return {
     apiVersion: API_VERSION,
@@ -32,7 +32,7 @@ function workload(name: string, inbound: HostPort, service?: { name: string; app
     spec: {
       ...(service ? { service: service.name } : {}),
       address: '127.0.0.1',
-      ports: service ? [{ name: 'http', port: 8080, targetPort: service.appPort, protocol: 'HTTP' }] : [],
+      ports: service ? [{ name: service.protocol.toLowerCase(), port: 8080, targetPort: service.appPort, protocol: service.protocol }] : [],
       serviceAccount: app,
       sidecar: { inbound: formatHostPort(inbound) },
     },
@@ -69,7 +69,11 @@ export interface WeftPairOptions {
   readonly proxyArgs?: readonly string[];
   /** Node flags for both sidecars (e.g. --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** What the app speaks; default HTTP. */
+  readonly protocol?: AppProtocol;
 }
+
+export type AppProtocol = 'HTTP' | 'GRPC';
 
 export async function startWeftPair(options: WeftPairOptions): Promise<WeftPair> {
   const { processes, pinning } = options;
@@ -109,7 +113,7 @@ export async function startWeftPair(options: WeftPairOptions): Promise<WeftPair>
   await pinning.pin(client.child.pid, SERVER_CPU);
   await pinning.pin(server.child.pid, SERVER_CPU);
 
-  const documents = [workload('bench-client', clientInbound), workload('bench-server', serverInbound, { name: 'app', appPort: options.appPort })];
+  const documents = [workload('bench-client', clientInbound), workload('bench-server', serverInbound, { name: 'app', appPort: options.appPort, protocol: options.protocol ?? 'HTTP' })];
   // Replaced atomically, so the control plane never reads half a file.
   await writeFile(`${meshFile}.tmp`, toMeshFile(documents));
   await rename(`${meshFile}.tmp`, meshFile);
@@ -118,6 +122,16 @@ export async function startWeftPair(options: WeftPairOptions): Promise<WeftPair>
     const dead = [controlPlane, client, server].find((managed) => !managed.running);
     return dead && `${dead.name} exited:\n${dead.output()}`;
   };
-  await waitFor200(`${name} pair`, clientOutbound.port, APP_HOST, 20_000, exited);
+  if ((options.protocol ?? 'HTTP') === 'HTTP') await waitFor200(`${name} pair`, clientOutbound.port, APP_HOST, 20_000, exited);
+  else {
+    // A gRPC app answers no plain GET: wait until both sidecars hold their certificates and configuration.
+    const admins = await Promise.all([client.listening('admin'), server.listening('admin')]);
+    await pollUntil(`${name} pair to be ready`, 20_000, async () => {
+      const reason = exited();
+      if (reason) throw new Error(reason);
+      const ready = await Promise.all(admins.map((admin) => fetch(`http://${formatHostPort(admin)}/ready`).then((response) => response.ok, () => false)));
+      return ready.every(Boolean) ? true : undefined;
+    });
+  }
   return { controlPlane, client, server, port: clientOutbound.port };
 }
