@@ -12,7 +12,7 @@ import { histogramQuantile, ManagedProcess, parsePrometheusText, PROGRAMS, toMes
 import { DiscoveryRequest, resourceKindOf, resourceKindsInPushOrder, ResourceType, streamResourcesMethod, type ResourceKind } from '@weft/proto';
 import protobuf from 'protobufjs/minimal.js';
 import { formatHostPort, pollUntil, type HostPort } from '@weft/runtime';
-import { cpuSeconds, rssMegabytes } from '../pair/proc-stats.ts';
+import { cpuSeconds, peakRssMegabytes, rssMegabytes } from '../pair/proc-stats.ts';
 import { percentile } from '../pair/stats.ts';
 
 const API_VERSION = 'mesh.weft.dev/v1alpha1';
@@ -42,8 +42,24 @@ export interface ControlPlaneView {
   readonly pushToAckP99Ms: number;
 }
 
+/** An endpoint churn storm: the mesh file rewritten every STORM_INTERVAL_MS, STORM_WRITES times. */
+export interface StormFigures {
+  readonly writes: number;
+  readonly seconds: number;
+  /** Endpoint responses each proxy got during the storm (mean): coalescing keeps it far below `writes`. */
+  readonly endpointResponsesPerProxy: number;
+  /** From the last write to every proxy holding the final endpoints. */
+  readonly settleMs: number;
+}
+
+const STORM_WRITES = 200;
+const STORM_INTERVAL_MS = 50;
+
 export interface ConvergenceFigures extends ConvergenceOptions {
   readonly initialSyncMs: number;
+  readonly storm: StormFigures;
+  /** The control plane's largest RSS over the whole run (VmHWM). */
+  readonly cpPeakRssMb: number;
   readonly endpointAddedInside: ControlPlaneView;
   readonly endpointAdded: ChangeFigures;
   readonly routeAdded: ChangeFigures;
@@ -76,7 +92,9 @@ function readEnvelope(bytes: Buffer): Envelope {
 class SimulatedProxy {
   /** When each type's latest response arrived, and how many arrived since `mark()`. */
   readonly arrivals = new Map<ResourceKind, number>();
+  readonly versions = new Map<ResourceKind, string>();
   responsesSinceMark = 0;
+  endpointResponses = 0;
   private readonly stream: ClientDuplexStream<DiscoveryRequest, Envelope>;
 
   constructor(client: Client, workload: string) {
@@ -86,7 +104,9 @@ class SimulatedProxy {
     this.stream.on('data', (response: Envelope) => {
       const kind = resourceKindOf(response.typeUrl) as ResourceKind;
       this.arrivals.set(kind, performance.now());
+      this.versions.set(kind, response.versionInfo);
       this.responsesSinceMark++;
+      if (kind === 'endpoints') this.endpointResponses++;
       this.stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce }));
     });
     for (const [index, kind] of resourceKindsInPushOrder.entries()) {
@@ -148,9 +168,36 @@ function controlPlaneView(before: readonly Sample[], after: readonly Sample[]): 
   return { modelBuildMs: ms(lagCount > 0 ? lagSum / lagCount : undefined), pushToAckP50Ms: ms(histogramQuantile(0.5, buckets)), pushToAckP99Ms: ms(histogramQuantile(0.99, buckets)) };
 }
 
-async function writeMesh(file: string, docs: MeshDocument[]): Promise<void> {
-  await writeFile(`${file}.tmp`, toMeshFile(docs));
+async function writeMesh(file: string, docs: MeshDocument[] | string): Promise<void> {
+  await writeFile(`${file}.tmp`, typeof docs === 'string' ? docs : toMeshFile(docs));
   await rename(`${file}.tmp`, file);
+}
+
+/** The endpoints version the control plane wants every proxy to hold now (they all share it). */
+async function currentEndpointsVersion(debug: HostPort): Promise<string | undefined> {
+  const response = await fetch(`http://${formatHostPort(debug)}/debug/syncz`);
+  const body = (await response.json()) as { proxies: { types: { endpoints?: { current?: string } } }[] };
+  return body.proxies[0]?.types.endpoints?.current;
+}
+
+/**
+ * Endpoint churn: the file alternates between two meshes (one endpoint more or less) every
+ * STORM_INTERVAL_MS; then the time until every proxy holds the final endpoints.
+ */
+async function storm(proxies: readonly SimulatedProxy[], meshFile: string, texts: readonly [string, string], debug: HostPort): Promise<StormFigures> {
+  for (const proxy of proxies) proxy.endpointResponses = 0;
+  const started = performance.now();
+  for (let write = 0; write < STORM_WRITES; write++) {
+    await writeMesh(meshFile, texts[write % 2] as string);
+    await new Promise((resolve) => setTimeout(resolve, STORM_INTERVAL_MS));
+  }
+  const ended = performance.now();
+  const responses = proxies.reduce((sum, proxy) => sum + proxy.endpointResponses, 0) / proxies.length;
+  await pollUntil('every proxy to hold the final endpoints', 120_000, async () => {
+    const current = await currentEndpointsVersion(debug);
+    return current !== undefined && proxies.every((proxy) => proxy.versions.get('endpoints') === current) ? true : undefined;
+  }, 100);
+  return { writes: STORM_WRITES, seconds: Number(((ended - started) / 1000).toFixed(1)), endpointResponsesPerProxy: Number(responses.toFixed(2)), settleMs: Math.round(performance.now() - ended) };
 }
 
 /** Time from `changedAt` to each proxy's arrival of `kind`, once every proxy has one after it. */
@@ -207,8 +254,20 @@ export async function measureConvergence(options: ConvergenceOptions): Promise<C
     await writeMesh(meshFile, documents(options, [added, route]));
     const routeAdded = await converge(proxies, 'route', changedAt);
 
+    const churn = await storm(proxies, meshFile, [toMeshFile(documents(options, [route])), toMeshFile(documents(options, [added, route]))], debug);
+
     const pid = controlPlane.child.pid ?? 0;
-    return { ...options, initialSyncMs, endpointAdded, endpointAddedInside, routeAdded, cpRssMb: Number(rssMegabytes(pid).toFixed(1)), cpCpuSeconds: Number(cpuSeconds(pid).toFixed(2)) };
+    return {
+      ...options,
+      initialSyncMs,
+      endpointAdded,
+      endpointAddedInside,
+      routeAdded,
+      storm: churn,
+      cpRssMb: Number(rssMegabytes(pid).toFixed(1)),
+      cpPeakRssMb: Number(peakRssMegabytes(pid).toFixed(1)),
+      cpCpuSeconds: Number(cpuSeconds(pid).toFixed(2)),
+    };
   } finally {
     for (const proxy of proxies) proxy.close();
     for (const client of clients) client.close();
