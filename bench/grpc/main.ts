@@ -3,9 +3,6 @@
 // repetitions: closed-loop throughput at fixed concurrency, and latency at a fixed open-loop
 // rate measured from each call's due time. The app and the sidecars share CPU 0; the load runs
 // here, on CPU 1. There is no nginx reference for gRPC yet. Usage: npm run bench:grpc -- [--reps N]
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { ManagedProcess } from '@weft/cli';
@@ -13,10 +10,9 @@ import { formatHostPort, type HostPort } from '@weft/runtime';
 import { ECHO_SERVICE } from '../../e2e/loopback/grpc-echo-service.ts';
 import { updateLatest, type PathFigures } from '../latest.ts';
 import { describeMachine } from '../pair/machine.ts';
-import { CLIENT_CPU, Pinning, SERVER_CPU } from '../pair/pinning.ts';
-import { ensurePrerequisites } from '../pair/prerequisites.ts';
+import { inBenchEnvironment } from '../pair/bench-environment.ts';
+import { SERVER_CPU } from '../pair/pinning.ts';
 import { cpuSeconds, rssMegabytes } from '../pair/proc-stats.ts';
-import { Processes } from '../pair/processes.ts';
 import { table } from '../pair/report.ts';
 import { median, percentile } from '../pair/stats.ts';
 import { APP_HOST, startWeftPair, type WeftPair } from '../pair/weft-pair.ts';
@@ -119,14 +115,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, seconds: { type: 'string', default: '3' }, rate: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '32' } } });
   const options = { reps: Number(values.reps), seconds: Number(values.seconds), rate: Number(values.rate), concurrency: Number(values.concurrency) };
   for (const [name, value] of Object.entries(options)) if (!(value > 0)) throw new Error(`--${name}: a positive number, got ${String(value)}`);
-  const { taskset } = ensurePrerequisites();
-  const pinning = new Pinning(taskset);
-  const processes = new Processes();
-  processes.installHandlers();
-  await pinning.pin(process.pid, CLIENT_CPU);
-  const root = await mkdtemp(join(tmpdir(), 'weft-bench-grpc-'));
-  processes.onStop('temporary directory', () => rm(root, { recursive: true, force: true }));
-  try {
+  return inBenchEnvironment('bench-grpc', async ({ processes, pinning, root }) => {
     const app = new ManagedProcess('grpc app', ECHO_SERVER, ['--workload', 'app', '--listen', '127.0.0.1:0'], { env: { WEFT_LOG_LEVEL: 'warn' } });
     processes.onStop('grpc app', () => app.stop());
     const appAddress = await app.listening('app');
@@ -152,12 +141,11 @@ async function main(): Promise<number> {
     );
     process.stdout.write(`\nsummary: ${await updateLatest('grpc', results, describeMachine('not used'))}\n`);
     return 0;
-  } finally {
-    await processes.stopAll();
-  }
+  });
 }
 
 process.exitCode = await main().catch((error: unknown) => {
-  process.stderr.write(`bench:grpc: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return 1;
+  // A usage mistake: the message, not a stack trace.
+  process.stderr.write(`bench:grpc: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 2;
 });

@@ -2,18 +2,16 @@
 // sidecar pair, and through an nginx pair of the same shape — in interleaved repetitions, so
 // drift on the machine hits all three alike; medians are printed as a table and the whole run
 // is kept as JSON in bench/results/. Usage: npm run bench -- --help
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuBusy, describeMachine, stallCensus } from './machine.ts';
 import { measure, memory, type PathSample, type Target } from './measure.ts';
 import { appServer, clientProxyServer, Nginx, nginxBuild, serverProxyServer, type NginxBuild } from './nginx.ts';
 import { makeNginxTls } from './nginx-tls.ts';
 import { parseOptions, USAGE, type BenchOptions } from './options.ts';
-import { CLIENT_CPU, Pinning, SERVER_CPU } from './pinning.ts';
+import { SERVER_CPU, type Pinning } from './pinning.ts';
 import { freePort } from './ports.ts';
-import { ensurePrerequisites } from './prerequisites.ts';
-import { Processes } from './processes.ts';
+import { inBenchEnvironment } from './bench-environment.ts';
+import type { Processes } from './processes.ts';
 import { formatReport, latestFigures, summarise, writeRecord, type RunRecord } from './report.ts';
 import { updateLatest } from '../latest.ts';
 import { APP_HOST, startWeftPair } from './weft-pair.ts';
@@ -158,35 +156,18 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { taskset } = ensurePrerequisites();
-  const pinning = new Pinning(taskset);
-  const processes = new Processes();
-  processes.installHandlers();
-  // The orchestrator (and the control plane it starts) stays off the core under test.
-  await pinning.pin(process.pid, CLIENT_CPU);
-
-  const warnings: string[] = [];
-  const busy = await cpuBusy();
-  if (busy.some((share) => share > BUSY_WARNING)) {
-    const shares = busy.map((share, cpu) => `cpu${cpu} ${Math.round(share * 100)}%`).join(', ');
-    warnings.push(`the machine was not idle before the run (${shares} busy): other load skews every figure`);
-    progress(`WARNING: ${warnings.at(-1) ?? ''}`);
-  }
-
-  const root = await mkdtemp(join(tmpdir(), 'weft-bench-'));
-  // Registered first, so it runs last: after every process using the directory has stopped.
-  processes.onStop('temporary directory', () => rm(root, { recursive: true, force: true }));
-  try {
-    const complete = await run(options, { processes, pinning, build: nginxBuild(), root }, warnings, busy);
+  const benchOptions = options;
+  return inBenchEnvironment('bench', async ({ processes, pinning, root }) => {
+    const warnings: string[] = [];
+    const busy = await cpuBusy();
+    if (busy.some((share) => share > BUSY_WARNING)) {
+      const shares = busy.map((share, cpu) => `cpu${cpu} ${Math.round(share * 100)}%`).join(', ');
+      warnings.push(`the machine was not idle before the run (${shares} busy): other load skews every figure`);
+      progress(`WARNING: ${warnings.at(-1) ?? ''}`);
+    }
+    const complete = await run(benchOptions, { processes, pinning, build: nginxBuild(), root }, warnings, busy);
     return complete ? 0 : 1;
-  } catch (error) {
-    // After a signal, failures are just the stop catching up with the run: say nothing more.
-    if (!processes.closing) process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
-  } finally {
-    progress('stopping everything');
-    await processes.stopAll();
-  }
+  });
 }
 
 process.exitCode = await main();

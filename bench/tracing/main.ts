@@ -10,21 +10,18 @@
 // counted (exported, dropped, failed exports).
 // Loopback only, bounded in time. Usage: npm run bench:tracing -- --help
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ManagedProcess } from '@weft/cli';
 import { formatHostPort } from '@weft/runtime';
 import { runOpenLoop } from '../pair/latency.ts';
 import { appServer, Nginx, nginxBuild } from '../pair/nginx.ts';
 import type { OpenLoopResult } from '../pair/open-loop.ts';
-import { CLIENT_CPU, Pinning, SERVER_CPU } from '../pair/pinning.ts';
+import { SERVER_CPU, type Pinning } from '../pair/pinning.ts';
 import { freePort } from '../pair/ports.ts';
-import { ensurePrerequisites } from '../pair/prerequisites.ts';
-import { Processes } from '../pair/processes.ts';
+import { inBenchEnvironment } from '../pair/bench-environment.ts';
+import type { Processes } from '../pair/processes.ts';
 import { cpuSeconds } from '../pair/proc-stats.ts';
 import { median } from '../pair/stats.ts';
 import { APP_HOST, startWeftPair } from '../pair/weft-pair.ts';
@@ -178,22 +175,11 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const pinning = new Pinning(ensurePrerequisites().taskset);
-  const processes = new Processes();
-  processes.installHandlers();
-  await pinning.pin(process.pid, CLIENT_CPU);
-  const root = await mkdtemp(join(tmpdir(), 'weft-bench-tracing-'));
-  processes.onStop('temporary directory', () => rm(root, { recursive: true, force: true }));
-  try {
-    await run(options, processes, pinning, root);
+  const chosen = options;
+  return inBenchEnvironment('bench-tracing', async ({ processes, pinning, root }) => {
+    await run(chosen, processes, pinning, root);
     return 0;
-  } catch (error) {
-    if (!processes.closing) process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
-  } finally {
-    progress('stopping everything');
-    await processes.stopAll();
-  }
+  });
 }
 
 process.exitCode = await main();

@@ -66,21 +66,29 @@ class TestProxy {
   }
 }
 
-describe('AdsServer', () => {
+/** An AdsServer on a real gRPC server (port 0) serving CANARY_MESH, and a client channel to it, for one describe block. */
+function servedAds(options: { pushWindowBytes?: number } = {}): { ads: AdsServer; client: () => Client } {
   const server = new Server();
-  const ads = new AdsServer({ log: createLogger('test', 'silent') });
-  let client: Client;
-
+  const ads = new AdsServer({ log: createLogger('test', 'silent'), ...options });
+  let client: Client | undefined;
   before(async () => {
     server.addService(aggregatedDiscoveryService, ads.implementation());
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
     client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
     ads.publish(translator(CANARY_MESH));
   });
-
   after(() => {
-    client.close();
+    client?.close();
     server.forceShutdown();
+  });
+  return { ads, client: () => client as Client };
+}
+
+describe('AdsServer', () => {
+  const { ads, client: channel } = servedAds();
+  let client: Client;
+  before(() => {
+    client = channel();
   });
 
   it('answers each subscription with the full set and its version', async () => {
@@ -159,21 +167,11 @@ describe('AdsServer', () => {
 });
 
 describe('AdsServer push window', () => {
-  const server = new Server();
   // One byte: every response waits for the previous one to be taken by its transport.
-  const ads = new AdsServer({ log: createLogger('test', 'silent'), pushWindowBytes: 1 });
+  const { ads, client: channel } = servedAds({ pushWindowBytes: 1 });
   let client: Client;
-
-  before(async () => {
-    server.addService(aggregatedDiscoveryService, ads.implementation());
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
-    client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
-    ads.publish(translator(CANARY_MESH));
-  });
-
-  after(() => {
-    client.close();
-    server.forceShutdown();
+  before(() => {
+    client = channel();
   });
 
   it('still delivers everything to every proxy, one response in flight at a time, and frees the window', async () => {
