@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { RegistryMetrics } from '../metrics/controlplane-metrics.ts';
 import type { ModelSettings } from '../model/build-mesh-model.ts';
 import type { MeshModel } from '../model/mesh-model.ts';
-import { formatFileProblem, readMeshFile, type FileProblem } from './mesh-file.ts';
+import { formatFileProblem, MeshFileReader, type FileProblem } from './mesh-file.ts';
 import type { MeshRegistry, RegistryStatus } from './mesh-registry.ts';
 
 /** Editors write in several steps; a read waits this long after the last event. */
@@ -34,6 +34,8 @@ export class FileRegistry implements MeshRegistry {
   private readonly metrics: RegistryMetrics | undefined;
   private readonly listeners = new Set<(model: MeshModel) => void>();
   private model: MeshModel | undefined;
+  /** Re-reads parse only the documents that changed. */
+  private readonly reader = new MeshFileReader();
   private digest = '';
   private lastProblems: readonly FileProblem[] = [];
   private acceptedAt: string | undefined;
@@ -53,7 +55,7 @@ export class FileRegistry implements MeshRegistry {
 
   async start(): Promise<MeshModel> {
     const text = await readFile(this.path, 'utf8');
-    const result = readMeshFile(text, basename(this.path), this.settings);
+    const result = this.reader.read(text, basename(this.path), this.settings);
     if (!result.ok) throw new InvalidMeshFileError(result.problems);
     this.accept(result.model, text, result.documents, undefined);
     // Watch the directory: editors and atomic writers replace the file, which ends a watch on it.
@@ -106,7 +108,7 @@ export class FileRegistry implements MeshRegistry {
       return;
     }
     if (sha256(text) === this.digest) return;
-    const result = readMeshFile(text, basename(this.path), this.settings);
+    const result = this.reader.read(text, basename(this.path), this.settings);
     if (!result.ok) {
       this.digest = sha256(text);
       this.lastProblems = result.problems;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CANARY_MESH } from '../../test/fixtures.ts';
-import { formatFileProblem, readMeshFile } from './mesh-file.ts';
+import { formatFileProblem, MeshFileReader, readMeshFile } from './mesh-file.ts';
 
 function problemsOf(text: string): string[] {
   const result = readMeshFile(text, 'mesh.yaml');
@@ -62,5 +62,42 @@ describe('readMeshFile', () => {
     const workload = CANARY_MESH.split('---')[0] as string;
     assert.match(problemsOf(`${workload}---${workload}`)[0] ?? '', /document 2 \(Workload default\/orders-v1\): metadata\.name: Workload default\/orders-v1 is already defined by document 1/);
     assert.match(problemsOf('apiVersion: mesh.weft.dev/v1alpha1\nkind: VirtualService\nmetadata: {name: x}\n')[0] ?? '', /kind: "VirtualService" is not one of Workload, TrafficRoute/);
+  });
+});
+
+describe('MeshFileReader (re-reads of one file)', () => {
+  const modelOf = (result: ReturnType<MeshFileReader['read']>) => {
+    assert.ok(result.ok, result.ok ? '' : result.problems.map(formatFileProblem).join('\n'));
+    return result.model;
+  };
+
+  it('gives the model readMeshFile gives, and parses only the documents that changed', () => {
+    const reader = new MeshFileReader();
+    assert.deepEqual(modelOf(reader.read(CANARY_MESH, 'mesh.yaml')), modelOf(readMeshFile(CANARY_MESH, 'mesh.yaml')));
+    assert.equal(reader.parsedDocuments, 5);
+    const edited = CANARY_MESH.replace('weight: 90', 'weight: 70').replace('weight: 10', 'weight: 30');
+    const model = modelOf(reader.read(edited, 'mesh.yaml'));
+    assert.equal(reader.parsedDocuments, 1, 'only the edited TrafficRoute');
+    assert.deepEqual(model, modelOf(readMeshFile(edited, 'mesh.yaml')));
+    assert.deepEqual(model.trafficRoutes.get('orders.default.svc.cluster.local')?.rules[1]?.destinations.map((d) => d.weight), [70, 30]);
+  });
+
+  it('reports problems exactly as readMeshFile does, with lines and columns', () => {
+    const reader = new MeshFileReader();
+    reader.read(CANARY_MESH, 'mesh.yaml');
+    for (const broken of [CANARY_MESH.replace('weight: 90', 'weight: 140'), `${CANARY_MESH}\n---\nkind: [unclosed\n`, `${CANARY_MESH}\n---\n${CANARY_MESH.split('\n---\n')[0] ?? ''}\n`]) {
+      const result = reader.read(broken, 'mesh.yaml');
+      assert.equal(reader.parsedDocuments, -1, 'a file with problems takes the full path');
+      assert.deepEqual(result, readMeshFile(broken, 'mesh.yaml'));
+      assert.equal(result.ok, false);
+    }
+  });
+
+  it('leaves to the full parser what a line split could misread: directives, content on a --- line', () => {
+    const reader = new MeshFileReader();
+    for (const text of [`%YAML 1.2\n---\n${CANARY_MESH}`, CANARY_MESH.replace('\n---\n', '\n--- # a comment is fine\n'), CANARY_MESH.replace(/\n---\n(\S)/, '\n--- $1')]) {
+      const result = reader.read(text, 'mesh.yaml');
+      assert.deepEqual(result, readMeshFile(text, 'mesh.yaml'));
+    }
   });
 });

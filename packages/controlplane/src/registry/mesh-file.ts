@@ -1,7 +1,7 @@
 // Reads the file registry's multi-document YAML into a MeshModel, or into problems that each
 // name the file, line, document and field, e.g.
 //   mesh.yaml:14:17: document 3 (TrafficRoute default/orders): spec.http[0].route[1].weight: must be between 0 and 100, got 140
-import { isNode, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isNode, LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import { buildMeshModel, type ModelSettings } from '../model/build-mesh-model.ts';
 import type { MeshModel } from '../model/mesh-model.ts';
 import { DOCUMENT_KIND_NAMES, DocumentCollector } from '../resources/document-kinds.ts';
@@ -73,14 +73,7 @@ export function readMeshFile(text: string, file: string, settings?: ModelSetting
     if (doc.contents === null) continue; // an empty document, e.g. after a trailing '---'
     const root = new Field(doc.toJS({ maxAliasCount: 100 }));
     try {
-      root.object(['apiVersion', 'kind', 'metadata', 'spec']);
-      const apiVersion = root.get('apiVersion').string();
-      if (apiVersion !== WEFT_API_VERSION) root.get('apiVersion').fail(`expected ${WEFT_API_VERSION}, got "${apiVersion}"`);
-      const kind = root.get('kind').choice(DOCUMENT_KIND_NAMES);
-      const meta = collector.add(kind, root);
-      const object = `${kind} ${objectKey(meta)}`;
-      const earlier = byObject.get(object);
-      if (earlier) root.get('metadata').get('name').fail(`${object} is already defined by document ${earlier.index}`);
+      const object = collectDocument(root, collector, (found) => byObject.get(found)?.index);
       const entry = { index, doc, object };
       parsed.push(entry);
       byObject.set(object, entry);
@@ -101,6 +94,95 @@ export function readMeshFile(text: string, file: string, settings?: ModelSetting
     return { ok: false, problems };
   }
   return { ok: true, model: built.model, documents: parsed.length };
+}
+
+/**
+ * Checks one document's envelope and adds it to `collector`; its "Kind namespace/name". Throws
+ * a FieldError; `definedBy` says which earlier document already defined an object, if one did.
+ */
+function collectDocument(root: Field, collector: DocumentCollector, definedBy: (object: string) => number | undefined): string {
+  root.object(['apiVersion', 'kind', 'metadata', 'spec']);
+  const apiVersion = root.get('apiVersion').string();
+  if (apiVersion !== WEFT_API_VERSION) root.get('apiVersion').fail(`expected ${WEFT_API_VERSION}, got "${apiVersion}"`);
+  const kind = root.get('kind').choice(DOCUMENT_KIND_NAMES);
+  const meta = collector.add(kind, root);
+  const object = `${kind} ${objectKey(meta)}`;
+  const earlier = definedBy(object);
+  if (earlier !== undefined) root.get('metadata').get('name').fail(`${object} is already defined by document ${earlier}`);
+  return object;
+}
+
+/** A line that starts or ends a YAML document: inside no scalar, as YAML reserves them. */
+const DOCUMENT_MARKER = /^(?:---|\.\.\.)(?:[ \t].*)?$/;
+
+/**
+ * readMeshFile for a file read again and again (the file registry): documents whose text has
+ * not changed are not parsed again. A file with any problem takes readMeshFile's full path,
+ * which knows lines and columns; so does anything the split here is unsure of (directives).
+ */
+export class MeshFileReader {
+  private cache = new Map<string, unknown>();
+  /** Documents the last read had to parse (not found in the cache); -1 when it took the full path. */
+  parsedDocuments = 0;
+
+  read(text: string, file: string, settings?: ModelSettings): MeshFileResult {
+    this.parsedDocuments = 0;
+    const values = this.documentValues(text);
+    if (values) {
+      const collector = new DocumentCollector();
+      const seen = new Set<string>();
+      let clean = true;
+      try {
+        for (const value of values) {
+          const object = collectDocument(new Field(value), collector, (found) => (seen.has(found) ? 0 : undefined));
+          seen.add(object);
+        }
+      } catch (error) {
+        if (!(error instanceof FieldError)) throw error;
+        clean = false;
+      }
+      if (clean) {
+        const built = buildMeshModel(collector.documents(), settings);
+        if (built.ok) return { ok: true, model: built.model, documents: values.length };
+      }
+    }
+    this.parsedDocuments = -1;
+    return readMeshFile(text, file, settings);
+  }
+
+  /** Each non-empty document's value, from the cache where its text is unchanged; undefined to take the full path. */
+  private documentValues(text: string): unknown[] | undefined {
+    if (/^%/m.test(text)) return undefined;
+    const next = new Map<string, unknown>();
+    const values: unknown[] = [];
+    const finish = (lines: string[]): boolean => {
+      const chunk = lines.join('\n');
+      if (chunk.trim() === '') return true;
+      let value = next.get(chunk) ?? this.cache.get(chunk);
+      if (value === undefined) {
+        this.parsedDocuments++;
+        const doc = parseDocument(chunk, { uniqueKeys: true, prettyErrors: false });
+        if (doc.errors.length > 0 || doc.warnings.length > 0) return false;
+        value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+        if (value === null || value === undefined) return true;
+      }
+      next.set(chunk, value);
+      values.push(value);
+      return true;
+    };
+    let lines: string[] = [];
+    for (const line of text.split('\n')) {
+      if (DOCUMENT_MARKER.test(line)) {
+        // Content after '---' on the marker line belongs to the next document: leave it to the full parser.
+        if (line.length > 3 && line.slice(3).trim() !== '' && !line.slice(3).trim().startsWith('#')) return undefined;
+        if (!finish(lines)) return undefined;
+        lines = [];
+      } else lines.push(line);
+    }
+    if (!finish(lines)) return undefined;
+    this.cache = next;
+    return values;
+  }
 }
 
 /** "Kind namespace/name" of a document that failed validation, as far as it can be read. */
