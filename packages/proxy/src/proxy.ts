@@ -123,6 +123,7 @@ export class Proxy {
     this.tracer = new Tracer(new Sampler(tracing.samplingPercent), exporter);
     this.metrics.observeTracing(() => this.tracer.counters());
     this.accessLog = new AccessLog(options.accessLog ?? ACCESS_LOG_OFF);
+    this.metrics.observeAccessLog(() => this.accessLog.linesDropped);
     const onComplete = (completion: Completion): void => {
       this.metrics.record(completion);
       this.tracer.finish(completion);

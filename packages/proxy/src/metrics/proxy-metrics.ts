@@ -132,6 +132,18 @@ export class ProxyMetrics implements TcpStreamObserver {
     });
   }
 
+  /** Access-log lines dropped because stdout could not keep up, read at each scrape. */
+  observeAccessLog(linesDropped: () => number): void {
+    new Counter({
+      name: 'weft_access_log_lines_dropped_total',
+      help: 'Access-log lines dropped because stdout could not keep up (requests are never held for the log)',
+      registers: [this.registry],
+      collect() {
+        setCounter(this, [[{}, linesDropped()]]);
+      },
+    });
+  }
+
   /** Span export counters, read from `counters` at each scrape. */
   observeTracing(counters: () => TracingCounters): void {
     const counter = (name: string, help: string, read: (counts: TracingCounters) => number): void => {
