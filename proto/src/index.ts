@@ -3,3 +3,4 @@ export * from './resource-types.ts';
 export * from './discovery-service.ts';
 export * from './certificate-service.ts';
 export * from './mutable-certificate-provider.ts';
+export * from './retry-conditions.ts';

@@ -3,9 +3,9 @@
 // every document nothing is added to, comes out byte for byte as it went in. Changed documents
 // are edited in place through the YAML tree, by the same JSON Patch the webhook would answer,
 // so comments and the order of fields around the additions survive.
-import { isCollection, isMap, isNode, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isCollection, isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { FieldError, formatPath, type FieldPath } from '../registry/field.ts';
-import { formatFileProblem, type FileProblem } from '../registry/mesh-file.ts';
+import { fieldPosition, formatFileProblem, type FileProblem } from '../registry/mesh-file.ts';
 import { injectPod, type InjectionOutcome } from './inject-pod.ts';
 import type { InjectionSettings } from './injection-settings.ts';
 import { parseJsonPointer, type JsonPatchOperation } from './json-patch.ts';
@@ -84,19 +84,6 @@ function podLocations(object: unknown, prefix: FieldPath): PodLocation[] {
   return [{ path: [...prefix, ...templatePath], object: `${kind} ${namespace ? `${namespace}/` : ''}${name}`, namespace }];
 }
 
-function position(doc: Document, path: FieldPath, lines: LineCounter): { line: number; column: number } {
-  // The nearest existing node on the path: a missing field is reported where its parent is.
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) {
-      const { line, col } = lines.linePos(node.range[0]);
-      return { line, column: col };
-    }
-  }
-  const { line, col } = lines.linePos(doc.range?.[0] ?? 0);
-  return { line, column: col };
-}
-
 /** Applies the injector's `add` operations, relative to the pod at `podPath`, to the YAML tree. Throws FieldError relative to the pod. */
 function patchYaml(doc: Document, podPath: FieldPath, patch: readonly JsonPatchOperation[]): void {
   for (const operation of patch) {
@@ -146,7 +133,7 @@ export function injectManifest(manifest: string, file: string, settings: Injecti
     let changed = false;
     for (const location of podLocations(object, [])) {
       const problem = (path: FieldPath, message: string): void => {
-        problems.push({ file, ...position(doc, path, lines), document: index, object: location.object, field: formatPath(path), problem: message });
+        problems.push({ file, ...fieldPosition(doc, path, lines), document: index, object: location.object, field: formatPath(path), problem: message });
       };
       const pod = valueAt(object, location.path);
       if (pod === undefined || pod === null) {

@@ -37,8 +37,8 @@ interface ParsedDocument {
   readonly object: string;
 }
 
-function locate(doc: Document, path: FieldPath, lines: LineCounter): { line: number; column: number } {
-  // The nearest existing node on the path: a missing field is reported where its parent is.
+/** Where field `path` of `doc` is in its file (the nearest existing node: a missing field is reported where its parent is). */
+export function fieldPosition(doc: Document, path: FieldPath, lines: LineCounter): { line: number; column: number } {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (isNode(node) && node.range) {
@@ -61,7 +61,7 @@ export function readMeshFile(text: string, file: string, settings?: ModelSetting
   for (const [offset, doc] of yamlDocuments.entries()) {
     const index = offset + 1;
     const at = (path: FieldPath, object: string | undefined, field: string | undefined, problem: string): void => {
-      problems.push({ file, ...locate(doc, path, lines), document: index, object, field, problem });
+      problems.push({ file, ...fieldPosition(doc, path, lines), document: index, object, field, problem });
     };
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
@@ -89,7 +89,7 @@ export function readMeshFile(text: string, file: string, settings?: ModelSetting
     for (const problem of built.problems.slice(0, MAX_PROBLEMS)) {
       const object = `${problem.kind} ${problem.key}`;
       const entry = byObject.get(object) as ParsedDocument;
-      problems.push({ file, ...locate(entry.doc, problem.path, lines), document: entry.index, object, field: formatPath(problem.path), problem: problem.problem });
+      problems.push({ file, ...fieldPosition(entry.doc, problem.path, lines), document: entry.index, object, field: formatPath(problem.path), problem: problem.problem });
     }
     return { ok: false, problems };
   }

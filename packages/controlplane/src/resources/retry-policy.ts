@@ -1,23 +1,7 @@
 // A route's retries (Istio HTTPRetry): how many, on which conditions, how long each attempt
 // may take, and (a Weft extension) the backoff between attempts.
+import { RETRY_CONDITIONS, type RetryCondition } from '@weft/proto';
 import { MAX_DURATION_MS, type Field } from '../registry/field.ts';
-
-/** Envoy's retry conditions the proxy implements: HTTP ones, then gRPC statuses. */
-export const RETRY_CONDITIONS = [
-  '5xx',
-  'gateway-error',
-  'reset',
-  'connect-failure',
-  'retriable-4xx',
-  'refused-stream',
-  'retriable-status-codes',
-  'cancelled',
-  'deadline-exceeded',
-  'internal',
-  'resource-exhausted',
-  'unavailable',
-] as const;
-export type RetryCondition = (typeof RETRY_CONDITIONS)[number];
 
 /** Istio's conditions when `retryOn` is not given, with its one retriable status code (503). */
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes,503';

@@ -1,23 +1,7 @@
 // The per-route policies of a Route resource — retries, faults, mirroring, header edits —
 // validated and turned into typed values the logical layers use.
-import type { weft } from '@weft/proto';
+import { RETRY_CONDITIONS, type RetryCondition, type weft } from '@weft/proto';
 import { InvalidResourceError } from './invalid-resource.ts';
-
-export const RETRY_CONDITIONS = [
-  '5xx',
-  'gateway-error',
-  'reset',
-  'connect-failure',
-  'retriable-4xx',
-  'refused-stream',
-  'retriable-status-codes',
-  'cancelled',
-  'deadline-exceeded',
-  'internal',
-  'resource-exhausted',
-  'unavailable',
-] as const;
-export type RetryCondition = (typeof RETRY_CONDITIONS)[number];
 
 export interface RetryPolicyConfig {
   /** Retries after the first try. */

@@ -4,7 +4,8 @@
 // carries weft-attempt-count. The body streams to the first attempt and is kept up to a cap;
 // a body larger than that, or not finished when the attempt failed, is not retried. The last
 // outcome goes back to the caller, flagged URX when retries ran out.
-import type { RetryCondition, RetryPolicyConfig } from '../../config/resources/route-policies.ts';
+import type { RetryCondition } from '@weft/proto';
+import type { RetryPolicyConfig } from '../../config/resources/route-policies.ts';
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import type { Layer, ProxyResponse } from '../../http/handler.ts';
 import { RefusedStreamError } from '../endpoint/upstream-errors.ts';
