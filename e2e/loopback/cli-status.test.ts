@@ -142,12 +142,13 @@ describe('weft check and proxy-status when a proxy NACKs', () => {
     const bound = await controlPlane.start();
     debugUrl = `http://${formatHostPort(bound.debug)}`;
     for (const name of ['frontend', 'orders-1']) {
-      proxies.set(name, new ManagedProcess(name, PROGRAMS.proxy, ['--xds-address', formatHostPort(bound.xds as HostPort), '--workload', name, ...EPHEMERAL_PROXY_LISTENERS]));
+      proxies.set(name, new ManagedProcess(name, PROGRAMS.proxy, ['--xds-address', formatHostPort(bound.xds as HostPort), '--workload', name, '--discovery', 'all', ...EPHEMERAL_PROXY_LISTENERS]));
     }
     const acked = (proxy: ProxyStatus | undefined) => proxy !== undefined && Object.values(proxy.types).length === 6 && Object.values(proxy.types).every((type) => type.acked !== undefined && type.acked === type.current);
     await pollUntil('both proxies ACK their configuration', 15_000, () => (acked(byId('frontend.default')) && acked(byId('orders-1.default')) ? true : undefined));
 
     // The frontend is sent a cluster it cannot apply (RING_HASH without a hash key); orders-1 nothing new.
+    // Both hold every service (--discovery all): an on-demand proxy would not ask for that cluster.
     const source = controlPlane.ads.source;
     assert.ok(source);
     const rejected = new ResourceSetBuilder(ResourceType.cluster).add(REJECTED_CLUSTER, { name: REJECTED_CLUSTER, service: 'orders.default.svc.cluster.local', port: 8080, lbPolicy: weft.config.v1.LbPolicy.RING_HASH }).build();

@@ -14,7 +14,7 @@ import { EPHEMERAL_PROXY_LISTENERS, ManagedProcess, PROGRAMS } from '@weft/cli';
 import { formatHostPort } from '@weft/runtime';
 import { KubeApiDouble, type KubeObject } from '../../packages/controlplane/test/kube-api-double.ts';
 import { customResource, endpointSlice, MESH_API, pod, service } from '../../packages/controlplane/test/kube-objects.ts';
-import { httpGet, pollUntil, rowOf, temporaryDirectory, weftCli } from './helpers.ts';
+import { httpGet, httpRequest, pollUntil, rowOf, temporaryDirectory, weftCli } from './helpers.ts';
 
 const HTTP = [{ name: 'http', port: 8080, targetPort: 9080 }];
 const TOKEN = 'frontend-projected-token';
@@ -123,7 +123,12 @@ describe('the control plane on Kubernetes (against the API double)', () => {
     assert.equal(obtained.identity, 'spiffe://cluster.local/ns/shop/sa/frontend');
     const admin = await proxy.listening('admin');
     const clusters = async (): Promise<string[]> => Object.keys((JSON.parse((await httpGet(admin, '/config_dump')).text) as ConfigDump).configs.cluster.resources);
-    await pollUntil('the orders cluster in the sidecar', 15_000, async () => ((await clusters()).includes('outbound|8080||orders.shop.svc.cluster.local') ? true : undefined));
+    // On-demand discovery: a request for orders makes the sidecar ask for it (once it has its configuration).
+    const outbound = await proxy.listening('outbound');
+    await pollUntil('the orders cluster in the sidecar', 15_000, async () => {
+      await httpRequest(outbound, 'GET', '/', { host: 'orders:8080' });
+      return (await clusters()).includes('outbound|8080||orders.shop.svc.cluster.local') ? true : undefined;
+    });
     const health = await httpGet(await proxy.listening('health'), '/healthz/ready');
     assert.equal(health.status, 200);
 

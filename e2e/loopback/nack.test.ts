@@ -69,7 +69,7 @@ describe('NACK handling between control plane and proxy', () => {
     server.addService(aggregatedDiscoveryService, ads.implementation());
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
     ads.publish({ snapshotFor: () => snapshot(weft.config.v1.LbPolicy.ROUND_ROBIN) });
-    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', `127.0.0.1:${port}`, '--workload', 'frontend', ...EPHEMERAL_PROXY_LISTENERS]);
+    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', `127.0.0.1:${port}`, '--workload', 'frontend', '--discovery', 'all', ...EPHEMERAL_PROXY_LISTENERS]);
   });
 
   after(async () => {

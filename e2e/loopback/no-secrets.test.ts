@@ -35,7 +35,7 @@ describe('secrets stay out of logs, dumps and metrics', () => {
       spec: { hosts: ['orders'], http: [{ route: [{ destination: { host: 'orders' } }], headers: { request: { set: { authorization: ROUTE_CREDENTIAL } } } }] },
     };
     await mesh.writeMeshFile(mesh.documents([route]));
-    await pollUntil('the client sidecar to hold the route', 15_000, async () => ((await httpGet(mesh.workload('client').admin, '/config_dump')).text.includes('orders-1.default') ? true : undefined));
+    await pollUntil('the client sidecar to route to orders', 15_000, async () => ((await httpRequest(mesh.workload('client').outbound, 'GET', '/', { host: 'orders:8080' })).status === 200 ? true : undefined));
   });
 
   after(async () => {

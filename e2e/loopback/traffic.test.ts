@@ -37,6 +37,9 @@ describe('traffic management through sidecars', () => {
     await mesh.addWorkload({ name: 'client', app: false });
     for (const [name, version] of [['orders-1', 'v1'], ['orders-2', 'v1'], ['orders-3', 'v2']] as const) await mesh.addWorkload({ name, service: 'orders', version });
     await mesh.addWorkload({ name: 'shadow-1', service: 'shadow' });
+    // On-demand discovery: the client's sidecar asks for orders at its first request (404 NR, not
+    // in the mesh yet) and stays subscribed, so every configuration below reaches it.
+    await pollUntil('the client sidecar to ask for orders', 15_000, async () => ((await httpRequest(mesh.workload('client').outbound, 'GET', '/', { host: 'orders:8080' })).status === 404 ? true : undefined));
     await configure([]);
   });
 

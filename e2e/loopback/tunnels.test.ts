@@ -65,10 +65,9 @@ describe('tunnels through two sidecars', () => {
       spec: { selector: { matchLabels: { app } }, mtls: { mode: 'PERMISSIVE' } },
     });
     await mesh.writeMeshFile(mesh.documents([permissive('tcpecho'), permissive('smtp')]));
-    await pollUntil('routes for both services', 15_000, async () => {
-      const dump = (await httpGet(mesh.workload('caller').admin, '/config_dump')).text;
-      return dump.includes('tcpecho.default.svc.cluster.local:9000') && dump.includes('ws-1.default') && dump.includes('smtp-1.default') ? true : undefined;
-    });
+    // The caller's sidecar asks for each service at its first tunnel (on-demand discovery).
+    for (const name of ['ws-1', 'tcp-1', 'smtp-1']) await mesh.sidecarServing(name);
+    await pollUntil('the caller sidecar to be ready', 15_000, async () => ((await httpGet(mesh.workload('caller').admin, '/ready')).status === 200 ? true : undefined));
   });
 
   after(async () => {

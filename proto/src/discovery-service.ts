@@ -16,8 +16,8 @@ export type DiscoveryResponse = weft.discovery.v1.DiscoveryResponse;
 export class EncodedDiscoveryResponse {
   readonly bytes: Buffer;
 
-  constructor(shared: Uint8Array, nonce: string) {
-    this.bytes = Buffer.concat([shared, DiscoveryResponse.encode({ nonce }).finish()]);
+  constructor(shared: Uint8Array, nonce: string, resourceNames: readonly string[] = []) {
+    this.bytes = Buffer.concat([shared, DiscoveryResponse.encode({ nonce, resourceNames: [...resourceNames] }).finish()]);
   }
 }
 

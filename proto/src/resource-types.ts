@@ -58,3 +58,10 @@ const kindByTypeUrl = new Map<string, ResourceKind>(
 export function resourceKindOf(typeUrl: string): ResourceKind | undefined {
   return kindByTypeUrl.get(typeUrl);
 }
+
+/**
+ * Kinds an on-demand proxy (Node.on_demand) names resource by resource: routes by the authority
+ * ("host:port") it was asked for, clusters and endpoints by cluster name. The other kinds are
+ * already scoped to the proxy's own workload.
+ */
+export const onDemandResourceKinds: ReadonlySet<ResourceKind> = new Set<ResourceKind>(['route', 'cluster', 'endpoints']);

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createLogger, parseDuration, parseHostPort, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
 import { parseAccessLogMode } from './observability/access-log.ts';
 import { OUTBOUND_TRAFFIC_POLICIES } from './outbound/outbound-listener.ts';
-import { Proxy, type ProxyOptions } from './proxy.ts';
+import { DISCOVERY_MODES, Proxy, type ProxyOptions } from './proxy.ts';
 import { DEFAULT_BATCH_SETTINGS } from './tracing/otlp-exporter.ts';
 import { DEFAULT_SAMPLING_PERCENT, parseTracingFlags } from './tracing/tracing-options.ts';
 
@@ -23,6 +23,9 @@ const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [option
   --outbound-traffic-policy P  captured connections to destinations outside the mesh: ALLOW_ANY
                                (passed through; default) or REGISTRY_ONLY (HTTP 502, TCP reset)
                                (env WEFT_OUTBOUND_TRAFFIC_POLICY)
+  --discovery MODE             which services' configuration the proxy holds: on-demand (the ones
+                               its workload calls, asked for at the first request; default) or
+                               all (every service in the mesh) (env WEFT_DISCOVERY)
   --token-file FILE            token proving this workload's identity to the certificate service
                                (env WEFT_TOKEN_FILE); enables mTLS, and xDS over TLS on --xds-address
   --ca-address HOST:PORT       certificate service; default: the --xds-address
@@ -69,6 +72,7 @@ runMain(log, async () => {
     'tracing-flush-interval-ms': { type: 'string', default: String(DEFAULT_BATCH_SETTINGS.flushIntervalMs) },
     'tracing-export-timeout-ms': { type: 'string', default: String(DEFAULT_BATCH_SETTINGS.exportTimeoutMs) },
     'access-log': { type: 'string', default: env.WEFT_ACCESS_LOG ?? 'off' },
+    discovery: { type: 'string', default: env.WEFT_DISCOVERY ?? 'on-demand' },
   });
   if (!values) return;
   if (!values['xds-address'] || !values.workload) throw new Error(`--xds-address and --workload are required\n${USAGE}`);
@@ -77,6 +81,8 @@ runMain(log, async () => {
   if (!policy) throw new Error(`--outbound-traffic-policy must be one of ${OUTBOUND_TRAFFIC_POLICIES.join(', ')}, got "${values['outbound-traffic-policy']}"`);
   const tracing = parseTracingFlags(values);
   const accessLog = parseAccessLogMode(values['access-log'], '--access-log');
+  const discovery = DISCOVERY_MODES.find((mode) => mode === values.discovery);
+  if (!discovery) throw new Error(`--discovery must be one of ${DISCOVERY_MODES.join(', ')}, got "${values.discovery}"`);
   let identity: ProxyOptions['identity'];
   if (values['token-file']) {
     if (!values['ca-root-cert']) throw new Error('--token-file needs --ca-root-cert (the root that signed the control plane certificate)');
@@ -105,6 +111,7 @@ runMain(log, async () => {
     identity,
     tracing,
     accessLog,
+    discovery,
   });
   await proxy.start();
   stopOnSignals(log, () => proxy.stop());

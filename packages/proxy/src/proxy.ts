@@ -29,6 +29,7 @@ import { telemetryLayer } from './observability/request-telemetry.ts';
 import { ClusterManager } from './outbound/concrete/cluster-manager.ts';
 import { UpstreamPools } from './outbound/endpoint/upstream-pools.ts';
 import { RouteTable } from './outbound/logical/route-table.ts';
+import { OnDemandDiscovery } from './xds/on-demand-discovery.ts';
 import { createOutboundListener, type OutboundTrafficPolicy } from './outbound/outbound-listener.ts';
 import { attachOutboundTunnels, serveCapturedTcp } from './outbound/tunnels.ts';
 import { OtlpHttpExporter } from './tracing/otlp-exporter.ts';
@@ -61,7 +62,12 @@ export interface ProxyOptions {
   readonly tracing?: TracingOptions;
   /** Default off. */
   readonly accessLog?: AccessLogMode;
+  /** Default on-demand: only the services the workload calls (docs/architecture.md, "On-demand discovery"). */
+  readonly discovery?: DiscoveryMode;
 }
+
+export const DISCOVERY_MODES = ['on-demand', 'all'] as const;
+export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 
 export type BoundProxy = Record<'outbound' | 'inbound' | 'admin' | 'stats' | 'health', HostPort>;
 
@@ -93,7 +99,9 @@ export class Proxy {
     const identity = options.identity && new WorkloadIdentity({ ...options.identity, proxyId: `${workload}.${namespace}`, log: log.child({ module: 'identity' }) });
     this.identity = identity;
     this.outboundPools = new UpstreamPools({ identity });
+    const discovery = (options.discovery ?? 'on-demand') === 'on-demand' ? new OnDemandDiscovery(this.store) : undefined;
     this.ads = new AdsClient({
+      onDemand: discovery,
       address: options.xdsAddress,
       node: () => ({ workload, namespace, proxyVersion: PROXY_VERSION, adminAddress: formatHostPort({ host: options.adminAddress.host, port: this.boundPort('admin') }) }),
       store: this.store,
@@ -115,7 +123,7 @@ export class Proxy {
     }
     const clusters = new ClusterManager(this.store, this.outboundPools, `${workload}.${namespace}`);
     this.metrics = new ProxyMetrics(this.metricsSource(clusters));
-    const routes = new RouteTable(this.store, clusters.dispatch, clusters);
+    const routes = new RouteTable(this.store, clusters.dispatch, clusters, discovery);
     const tracing = options.tracing ?? DEFAULT_TRACING;
     const exporter =
       tracing.otlpEndpoint &&

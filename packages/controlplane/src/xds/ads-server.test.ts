@@ -37,12 +37,14 @@ class TestProxy {
     this.stream.on('error', () => undefined);
   }
 
-  subscribe(kind: keyof typeof ResourceType, versionInfo = '', node?: string): void {
-    this.stream.write(DiscoveryRequest.create({ typeUrl: ResourceType[kind].typeUrl, versionInfo, node: node ? { workload: node, namespace: 'default' } : null }));
+  subscribe(kind: keyof typeof ResourceType, versionInfo = '', node?: string, onDemand?: { names: string[] }): void {
+    this.stream.write(
+      DiscoveryRequest.create({ typeUrl: ResourceType[kind].typeUrl, versionInfo, node: node ? { workload: node, namespace: 'default', onDemand: onDemand !== undefined } : null, resourceNames: onDemand?.names ?? [] }),
+    );
   }
 
-  ack(response: DiscoveryResponse): void {
-    this.stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce }));
+  ack(response: DiscoveryResponse, resourceNames: string[] = []): void {
+    this.stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce, resourceNames }));
   }
 
   /** Waits for the next `count` responses. */
@@ -163,6 +165,48 @@ describe('AdsServer', () => {
     const error = await failed;
     assert.equal(error.code, 3);
     assert.match(error.details ?? '', /must carry node\.workload/);
+  });
+});
+
+describe('AdsServer on-demand subscriptions', () => {
+  const { ads, client: channel } = servedAds();
+  let client: Client;
+  before(() => {
+    client = channel();
+  });
+
+  it('sends only what is named, finds routes by any authority of the service, and says which names it answered', async () => {
+    const proxy = new TestProxy(client);
+    proxy.subscribe('route', '', 'scoped', { names: [] });
+    proxy.subscribe('cluster', '', undefined, { names: [] });
+    const [noRoutes, noClusters] = await proxy.next(2);
+    // For an on-demand proxy an empty subscription means none, not every resource.
+    assert.equal(noRoutes?.resources.length, 0);
+    assert.equal(noClusters?.resources.length, 0);
+    proxy.ack(noClusters);
+
+    // Asking by a short name and by something that does not exist: both answered, one found.
+    proxy.ack(noRoutes, ['nosuch:80', 'orders:8080']);
+    const [routes] = await proxy.next(1);
+    assert.deepEqual(routes?.resources.map((resource) => resource.name), ['orders.default.svc.cluster.local:8080']);
+    assert.deepEqual(routes?.resourceNames, ['nosuch:80', 'orders:8080']);
+    proxy.ack(routes, ['nosuch:80', 'orders:8080']);
+
+    // Asking for more names is answered even when the set stays the same.
+    proxy.ack(routes, ['nosuch:80', 'nosuch:81', 'orders:8080']);
+    const [same] = await proxy.next(1);
+    assert.equal(same?.versionInfo, routes?.versionInfo);
+    assert.deepEqual(same?.resourceNames, ['nosuch:80', 'nosuch:81', 'orders:8080']);
+    proxy.ack(same, ['nosuch:80', 'nosuch:81', 'orders:8080']);
+
+    // A change to a service it did not ask for is not pushed; one to orders is.
+    ads.publish(translator(CANARY_MESH.replace('ports: [{name: http, port: 8080, targetPort: 18083}]', 'ports: [{name: http, port: 8080, targetPort: 18084}]')));
+    ads.publish(translator(CANARY_MESH.replace('timeout: 1.5s', 'timeout: 3s')));
+    const [changed] = await proxy.next(1);
+    assert.equal(changed?.typeUrl, ResourceType.route.typeUrl);
+    assert.notEqual(changed?.versionInfo, routes?.versionInfo);
+    assert.equal(proxy.pending, 0);
+    proxy.stream.end();
   });
 });
 

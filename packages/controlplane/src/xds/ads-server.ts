@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { EncodedDiscoveryResponse, resourceKindOf, type DiscoveryRequest, type DiscoveryResponse, type ResourceKind } from '@weft/proto';
+import { EncodedDiscoveryResponse, onDemandResourceKinds, resourceKindOf, type DiscoveryRequest, type DiscoveryResponse, type ResourceKind } from '@weft/proto';
 import type { Logger } from 'pino';
 import type { XdsMetrics } from '../metrics/controlplane-metrics.ts';
 import { planPush } from './push-plan.ts';
@@ -32,6 +32,10 @@ interface TypeState {
   rejection: Rejection | undefined;
   /** When the registry change behind the response awaiting an answer was seen (performance.now()). */
   changedAt: number | undefined;
+  /** Names by which the proxy asks for resources one by one (Node.on_demand); else wildcard. */
+  readonly onDemand: boolean;
+  /** An on-demand subscription changed: the next push answers it even if the set did not change. */
+  unanswered: boolean;
 }
 
 /** One resource type of one proxy: what was sent, acknowledged, rejected, and what is current. */
@@ -61,6 +65,8 @@ export interface AdsEvents {
 
 /** Tag, length and up to 16 digits: what the nonce adds to a shared encoding. */
 const NONCE_FIELD_MAX_BYTES = 18;
+/** Tag and length of each resource_names entry an on-demand response carries. */
+const NAME_FIELD_OVERHEAD_BYTES = 6;
 
 type Call = ServerDuplexStream<DiscoveryRequest, DiscoveryResponse | EncodedDiscoveryResponse>;
 
@@ -76,6 +82,7 @@ class ProxyStream {
   readonly namespace: string;
   readonly proxyVersion: string;
   readonly adminAddress: string;
+  readonly onDemand: boolean;
   readonly connectedAt = new Date().toISOString();
   private readonly types = new Map<ResourceKind, TypeState>();
   private nonce = 0;
@@ -102,6 +109,12 @@ class ProxyStream {
     this.id = node.id || `${this.workload}.${this.namespace}`;
     this.proxyVersion = node.proxyVersion ?? '';
     this.adminAddress = node.adminAddress ?? '';
+    this.onDemand = node.onDemand ?? false;
+  }
+
+  /** What `state`'s subscription should hold of `snapshot`. */
+  private target(snapshot: ProxySnapshot, kind: ResourceKind, state: TypeState): ResourceSet {
+    return state.onDemand ? snapshot[kind].named(state.resourceNames) : snapshot[kind].only(state.resourceNames);
   }
 
   /** This proxy's snapshot of the current source, built once per source. */
@@ -127,7 +140,11 @@ class ProxyStream {
       this.subscribe(kind, request);
       return;
     }
-    if (request.responseNonce !== (state.sent?.nonce ?? '')) return; // answers a superseded response
+    if (request.responseNonce !== (state.sent?.nonce ?? '')) {
+      // Answers a superseded response: not an ACK, but an on-demand proxy's names are current.
+      if (state.onDemand) this.rename(state, request.resourceNames);
+      return;
+    }
     if (request.errorDetail) {
       const rejection = { version: state.sent?.set.version ?? '', nonce: request.responseNonce, message: request.errorDetail.message || `rejected with code ${request.errorDetail.code ?? 0}`, at: new Date().toISOString(), keeps: request.versionInfo };
       state.rejection = rejection;
@@ -141,17 +158,24 @@ class ProxyStream {
       if (state.changedAt !== undefined) this.server.metrics?.converged(kind, state.changedAt);
     }
     state.changedAt = undefined;
-    if (!sameNames(state.resourceNames, request.resourceNames)) {
-      state.resourceNames = [...request.resourceNames];
-      this.push();
-    }
+    this.rename(state, request.resourceNames);
+  }
+
+  private rename(state: TypeState, names: readonly string[]): void {
+    if (sameNames(state.resourceNames, names)) return;
+    state.resourceNames = [...names];
+    state.unanswered = state.onDemand;
+    this.push();
   }
 
   private subscribe(kind: ResourceKind, request: DiscoveryRequest): void {
-    const state: TypeState = { resourceNames: [...request.resourceNames], sent: undefined, acked: undefined, rejection: undefined, changedAt: undefined };
+    const onDemand = this.onDemand && onDemandResourceKinds.has(kind);
+    const state: TypeState = { resourceNames: [...request.resourceNames], sent: undefined, acked: undefined, rejection: undefined, changedAt: undefined, onDemand, unanswered: onDemand };
     this.types.set(kind, state);
-    const current = this.snapshot()?.[kind].only(state.resourceNames);
-    if (current && request.versionInfo !== '' && request.versionInfo === current.version) {
+    const snapshot = this.snapshot();
+    const current = snapshot && this.target(snapshot, kind, state);
+    // An on-demand subscription is always answered: the proxy waits to learn what exists.
+    if (!onDemand && current && request.versionInfo !== '' && request.versionInfo === current.version) {
       // A reconnecting proxy already holds this version: resume without re-sending it.
       state.sent = { set: current, nonce: '' };
       state.acked = current.version;
@@ -177,8 +201,8 @@ class ProxyStream {
     const sent = new Map<ResourceKind, ResourceSet | undefined>();
     const target = new Map<ResourceKind, ResourceSet>();
     for (const [kind, state] of this.types) {
-      sent.set(kind, state.sent?.set);
-      target.set(kind, snapshot[kind].only(state.resourceNames));
+      sent.set(kind, state.unanswered ? undefined : state.sent?.set);
+      target.set(kind, this.target(snapshot, kind, state));
     }
     for (const { kind, set } of planPush(sent, target)) {
       if (!this.send(kind, set, changedAt)) {
@@ -193,12 +217,14 @@ class ProxyStream {
   private send(kind: ResourceKind, set: ResourceSet, changedAt: number | undefined): boolean {
     const state = this.types.get(kind) as TypeState;
     const shared = set.responseEncoding(this.server.instance);
+    const answers = state.onDemand ? state.resourceNames : [];
     // Reserved before the response is put together: a push that must wait copies nothing.
-    const bytes = shared.byteLength + NONCE_FIELD_MAX_BYTES;
+    const bytes = shared.byteLength + NONCE_FIELD_MAX_BYTES + answers.reduce((sum, name) => sum + Buffer.byteLength(name) + NAME_FIELD_OVERHEAD_BYTES, 0);
     if (!this.server.window.tryReserve(bytes)) return false;
     const nonce = String(++this.nonce);
-    const response = new EncodedDiscoveryResponse(shared, nonce);
+    const response = new EncodedDiscoveryResponse(shared, nonce, answers);
     state.sent = { set, nonce };
+    state.unanswered = false;
     state.changedAt = changedAt;
     this.server.metrics?.pushed(kind);
     this.unflushedBytes += bytes;
@@ -226,7 +252,7 @@ class ProxyStream {
     const snapshot = this.snapshot();
     const types: Partial<Record<ResourceKind, TypeStatus>> = {};
     for (const [kind, state] of this.types) {
-      types[kind] = { sent: state.sent?.set.version, acked: state.acked, current: snapshot?.[kind].only(state.resourceNames).version, rejection: state.rejection };
+      types[kind] = { sent: state.sent?.set.version, acked: state.acked, current: snapshot && this.target(snapshot, kind, state).version, rejection: state.rejection };
     }
     const { id, workload, namespace, proxyVersion, adminAddress, connectedAt } = this;
     return { id, workload, namespace, proxyVersion, adminAddress, connectedAt, types };

@@ -23,11 +23,14 @@ export class ResourceSet {
   /** The members' encoded size. */
   readonly bytes: number;
   private readonly members: ReadonlyMap<string, EncodedResource>;
+  /** Other names members answer to (for routes: every "domain:port" of the service port). */
+  private readonly aliases: ReadonlyMap<string, string>;
   /** The set as a DiscoveryResponse without its nonce, encoded once for every proxy it goes to. */
   private encodedResponse: { readonly controlPlane: string; readonly bytes: Uint8Array } | undefined;
 
-  constructor(typeUrl: string, resources: Iterable<EncodedResource>) {
+  constructor(typeUrl: string, resources: Iterable<EncodedResource>, aliases: ReadonlyMap<string, string> = new Map()) {
     this.typeUrl = typeUrl;
+    this.aliases = aliases;
     this.members = new Map([...resources].sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => [r.name, r]));
     this.version = digest([...this.members.values()].flatMap((r) => [r.name, '@', r.version, '\n']));
     this.bytes = [...this.members.values()].reduce((sum, r) => sum + r.value.byteLength, 0);
@@ -60,25 +63,41 @@ export class ResourceSet {
     const wanted = new Set(names);
     return new ResourceSet(this.typeUrl, [...this.resources()].filter((resource) => wanted.has(resource.name)));
   }
+
+  /**
+   * The members an on-demand subscription names, by name or alias; none when `names` is empty.
+   * Names that match nothing are simply absent: the response's resource_names tells the proxy so.
+   */
+  named(names: readonly string[]): ResourceSet {
+    const found = new Map<string, EncodedResource>();
+    for (const name of names) {
+      const resource = this.members.get(this.aliases.get(name) ?? name);
+      if (resource) found.set(resource.name, resource);
+    }
+    return new ResourceSet(this.typeUrl, found.values());
+  }
 }
 
 /** Encodes messages of one type into a ResourceSet. */
 export class ResourceSetBuilder<T> {
   private readonly codec: Codec<T>;
   private readonly encoded: EncodedResource[] = [];
+  private readonly aliases = new Map<string, string>();
 
   constructor(codec: Codec<T>) {
     this.codec = codec;
   }
 
-  add(name: string, message: T): this {
+  /** `aliases`: other names an on-demand subscription may ask for this resource by. */
+  add(name: string, message: T, aliases: Iterable<string> = []): this {
     const value = this.codec.encode(message);
     this.encoded.push({ name, version: digest([this.codec.typeUrl, value]), value });
+    for (const alias of aliases) this.aliases.set(alias, name);
     return this;
   }
 
   build(): ResourceSet {
-    return new ResourceSet(this.codec.typeUrl, this.encoded);
+    return new ResourceSet(this.codec.typeUrl, this.encoded, this.aliases);
   }
 }
 

@@ -97,7 +97,8 @@ export function routes(model: MeshModel, namespace: string): ResourceSet {
   for (const service of model.services.values()) {
     for (const port of service.ports) {
       const name = `${service.hostname}:${port.port}`;
-      set.add(name, { name, service: service.hostname, port: port.port, domains: domains(service, namespace), routes: routesFor(model, service, port), protocol: PROTOCOL[port.protocol] });
+      const names = domains(service, namespace);
+      set.add(name, { name, service: service.hostname, port: port.port, domains: names, routes: routesFor(model, service, port), protocol: PROTOCOL[port.protocol] }, names.map((domain) => `${domain}:${port.port}`));
     }
   }
   return set.build();

@@ -69,10 +69,16 @@ export function createOutboundListener(options: OutboundListenerOptions): Server
     }
     const connection: ConnectionInfo = { ...PLAINTEXT, originalDestination: destination };
     setConnection(socket, connection);
-    const service = options.routes.virtualHostAt(destination);
-    if (service?.protocol === 'TCP') options.tcp(socket, destination, connection);
-    else if (service) withFirstBytes(socket, (first) => dispatchPlaintext(socket, first, servers));
-    else if (options.policy === 'ALLOW_ANY') passThrough(socket, destination, options.log);
-    else refuseUnknown(socket, destination);
+    // While the control plane is asked about the destination, a reset must not go unhandled.
+    const onEarlyError = (): void => void socket.destroy();
+    socket.on('error', onEarlyError);
+    void options.routes.virtualHostAt(destination).then((service) => {
+      socket.off('error', onEarlyError);
+      if (socket.destroyed) return;
+      if (service?.protocol === 'TCP') options.tcp(socket, destination, connection);
+      else if (service) withFirstBytes(socket, (first) => dispatchPlaintext(socket, first, servers));
+      else if (options.policy === 'ALLOW_ANY') passThrough(socket, destination, options.log);
+      else refuseUnknown(socket, destination);
+    });
   });
 }

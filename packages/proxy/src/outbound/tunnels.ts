@@ -46,7 +46,7 @@ function tunnelRequest(incoming: IncomingMessage, authority: string, path: strin
 }
 
 async function open(options: TunnelOptions, request: ProxyRequest, context: RequestContext, alpn: 'http/1.1' | 'weft-tcp') {
-  const route = options.routes.resolve(request, context);
+  const route = await options.routes.resolve(request, context);
   context.clusterName = route.chooseCluster();
   const cluster = options.clusters.cluster(context.clusterName);
   if (!cluster) throw new ProxyError(ProxyErrorKind.NO_CLUSTER, `no cluster ${context.clusterName}`);

@@ -16,6 +16,7 @@ import { formatHostPort, type HostPort, type Logger } from '@weft/runtime';
 import type { ConfigStore } from '../config/config-store.ts';
 import { InvalidResourceError } from '../config/resources/invalid-resource.ts';
 import { Backoff } from './backoff.ts';
+import type { OnDemandDiscovery } from './on-demand-discovery.ts';
 
 export interface NodeIdentity {
   readonly workload: string;
@@ -30,6 +31,8 @@ export interface AdsClientOptions {
   /** Read at each connection: the admin address is only known once its listener is bound. */
   readonly node: () => NodeIdentity;
   readonly store: ConfigStore;
+  /** Routes, clusters and endpoints by name, as the workload needs them; without it, everything. */
+  readonly onDemand?: OnDemandDiscovery;
   readonly log: Logger;
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   /** TLS with the proxy's certificate, or plaintext (development). */
@@ -47,11 +50,18 @@ export interface AdsClientStatus {
 
 type Stream = ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
 
+/** How this proxy last answered a response of one type on the current stream. */
+interface LastAnswer {
+  readonly nonce: string;
+  readonly errorDetail: { code: number; message: string } | undefined;
+}
+
 export class AdsClient {
   private readonly options: AdsClientOptions;
   private readonly client: Client;
   private readonly backoff: Backoff;
   private stream: Stream | undefined;
+  private readonly lastAnswers = new Map<string, LastAnswer>();
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private state: { connected: boolean; controlPlane: string | undefined; reconnects: number; rejected: number; lastRejection: AdsClientStatus['lastRejection'] } = {
@@ -74,6 +84,7 @@ export class AdsClient {
       'grpc.max_reconnect_backoff_ms': 1000,
       ...options.channelOptions,
     });
+    options.onDemand?.onSubscriptionChange((kind) => this.resubscribe(kind));
   }
 
   status(): AdsClientStatus {
@@ -96,6 +107,7 @@ export class AdsClient {
     const node = this.options.node();
     const stream: Stream = this.client.makeBidiStreamRequest(streamResourcesMethod.path, streamResourcesMethod.requestSerialize, streamResourcesMethod.responseDeserialize);
     this.stream = stream;
+    this.lastAnswers.clear();
     let received = false;
     stream.on('data', (response: DiscoveryResponse) => {
       if (!received) {
@@ -120,10 +132,37 @@ export class AdsClient {
         DiscoveryRequest.create({
           typeUrl: ResourceType[kind].typeUrl,
           versionInfo: store.version(kind),
-          node: index === 0 ? { id: `${node.workload}.${node.namespace}`, ...node } : null,
+          node: index === 0 ? { id: `${node.workload}.${node.namespace}`, ...node, onDemand: this.options.onDemand !== undefined } : null,
+          resourceNames: this.options.onDemand?.names(kind) ?? [],
         }),
       );
     }
+  }
+
+  /**
+   * Tells the control plane the names `kind` now needs. The request repeats the last answer
+   * (nonce, and the rejection if it was one) so the server does not take it for a new ACK.
+   */
+  private resubscribe(kind: ResourceKind): void {
+    const stream = this.stream;
+    if (!stream) return; // the next connection subscribes with the current names
+    const typeUrl = ResourceType[kind].typeUrl;
+    const last = this.lastAnswers.get(typeUrl);
+    stream.write(
+      DiscoveryRequest.create({
+        typeUrl,
+        versionInfo: this.options.store.version(kind),
+        responseNonce: last?.nonce ?? '',
+        errorDetail: last?.errorDetail ?? null,
+        resourceNames: this.options.onDemand?.names(kind) ?? [],
+      }),
+    );
+  }
+
+  /** Writes the ACK or NACK of a response, with the names this proxy subscribes to now. */
+  private answer(stream: Stream, typeUrl: string, kind: ResourceKind | undefined, versionInfo: string, nonce: string, errorDetail?: { code: number; message: string }): void {
+    this.lastAnswers.set(typeUrl, { nonce, errorDetail });
+    stream.write(DiscoveryRequest.create({ typeUrl, versionInfo, responseNonce: nonce, errorDetail: errorDetail ?? null, resourceNames: (kind && this.options.onDemand?.names(kind)) || [] }));
   }
 
   private handle(stream: Stream, response: DiscoveryResponse): void {
@@ -131,26 +170,21 @@ export class AdsClient {
     const kind = resourceKindOf(response.typeUrl);
     if (!kind) {
       log.warn({ typeUrl: response.typeUrl }, 'control plane sent an unknown resource type');
-      stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, responseNonce: response.nonce, errorDetail: { code: GrpcStatus.UNIMPLEMENTED, message: `unknown type ${response.typeUrl}` } }));
+      this.answer(stream, response.typeUrl, undefined, '', response.nonce, { code: GrpcStatus.UNIMPLEMENTED, message: `unknown type ${response.typeUrl}` });
       return;
     }
     try {
       store.apply(kind, response.typeUrl, response.versionInfo, response.resources);
       log.debug({ type: kind, version: response.versionInfo, resources: response.resources.length }, 'configuration applied');
-      stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce }));
+      // Before the ACK: new routes may need clusters, which this ACK then already names.
+      this.options.onDemand?.answer(kind, response.resourceNames);
+      this.answer(stream, response.typeUrl, kind, response.versionInfo, response.nonce);
     } catch (error) {
       if (!(error instanceof InvalidResourceError)) throw error;
       this.state.rejected++;
       this.state.lastRejection = { kind, version: response.versionInfo, message: error.message };
       log.warn({ type: kind, version: response.versionInfo, keeps: store.version(kind), error: error.message }, 'configuration rejected');
-      stream.write(
-        DiscoveryRequest.create({
-          typeUrl: response.typeUrl,
-          versionInfo: store.version(kind),
-          responseNonce: response.nonce,
-          errorDetail: { code: GrpcStatus.INVALID_ARGUMENT, message: error.message },
-        }),
-      );
+      this.answer(stream, response.typeUrl, kind, store.version(kind), response.nonce, { code: GrpcStatus.INVALID_ARGUMENT, message: error.message });
     }
   }
 

@@ -12,6 +12,7 @@ import { mirrorLayer, type MirrorStats } from './mirror.ts';
 import { retryLayer, type RetryBudgets } from './retry.ts';
 import { timeoutLayer } from './timeout.ts';
 import { clusterChooser, weightedSplit } from './weighted-split.ts';
+import type { OnDemandDiscovery } from '../../xds/on-demand-discovery.ts';
 
 interface CompiledRoute {
   readonly config: RouteConfig;
@@ -25,6 +26,8 @@ interface CompiledVirtualHost {
   readonly routes: readonly CompiledRoute[];
 }
 
+type LookupFacts = Pick<ProxyRequest, 'authority' | 'method' | 'path' | 'headers' | 'connection'>;
+
 /** The port a Host header without one implies. */
 const DEFAULT_HTTP_PORT = 80;
 
@@ -33,37 +36,64 @@ export class RouteTable {
   private readonly store: ConfigStore;
   private readonly dispatch: Handler;
   private readonly budgets: RetryBudgets;
+  private readonly discovery: OnDemandDiscovery | undefined;
   private byAuthority = new Map<string, CompiledVirtualHost>();
 
-  constructor(store: ConfigStore, dispatch: Handler, budgets: RetryBudgets) {
+  /** With `discovery`, authorities are looked up on demand; without, the store holds every service. */
+  constructor(store: ConfigStore, dispatch: Handler, budgets: RetryBudgets, discovery?: OnDemandDiscovery) {
     this.store = store;
     this.dispatch = dispatch;
     this.budgets = budgets;
+    this.discovery = discovery;
     store.onChange((kind) => {
       if (kind === 'route') this.rebuild();
     });
   }
 
-  handler: Handler = async (request, context) => this.resolve(request, context).handler(request, context);
+  handler: Handler = async (request, context) => {
+    const keys = this.lookupKeys(request);
+    const waiting = this.discovery?.ensure(keys);
+    if (waiting) await waiting;
+    return this.route(keys, request, context).handler(request, context);
+  };
 
   /** The service port at a virtual IP and port (where a captured connection was headed), if any. */
-  virtualHostAt(destination: OriginalDestination): VirtualHostConfig | undefined {
-    return this.byAuthority.get(`${destination.address}:${destination.port}`)?.config;
+  async virtualHostAt(destination: OriginalDestination): Promise<VirtualHostConfig | undefined> {
+    const key = `${destination.address}:${destination.port}`;
+    await this.discovery?.ensure([key]);
+    return this.byAuthority.get(key)?.config;
+  }
+
+  /** The route a request takes; rejects with NCFG, DPE or NR. Records service and route in `context`. */
+  async resolve(request: LookupFacts, context: RequestContext): Promise<CompiledRoute> {
+    const keys = this.lookupKeys(request);
+    await this.discovery?.ensure(keys);
+    return this.route(keys, request, context);
   }
 
   /**
-   * The route a request takes; throws NCFG, DPE or NR. Records service and route in `context`.
-   * The Host header names the service; a captured connection's original destination supplies
-   * the port a Host without one leaves out, and the service when the Host names none.
+   * The "host:port" keys a request's service is looked up by, in order: the Host header names
+   * the service; a captured connection's original destination supplies the port a Host without
+   * one leaves out, and the service when the Host names none.
    */
-  resolve(request: Pick<ProxyRequest, 'authority' | 'method' | 'path' | 'headers' | 'connection'>, context: RequestContext): CompiledRoute {
+  private lookupKeys(request: LookupFacts): string[] {
     if (!this.store.complete) throw new ProxyError(ProxyErrorKind.NO_CONFIG, 'no configuration received from the control plane yet');
     const authority = parseAuthority(request.authority);
     if (!authority) throw new ProxyError(ProxyErrorKind.BAD_REQUEST, `invalid Host "${request.authority}"`);
     const destination = request.connection.originalDestination;
-    const port = authority.port ?? destination?.port ?? DEFAULT_HTTP_PORT;
-    const virtualHost = this.byAuthority.get(`${authority.host}:${port}`) ?? (destination && this.byAuthority.get(`${destination.address}:${destination.port}`));
-    if (!virtualHost) throw new ProxyError(ProxyErrorKind.NO_ROUTE, `no service ${authority.host} on port ${port} in this mesh`);
+    const keys = [`${authority.host}:${authority.port ?? destination?.port ?? DEFAULT_HTTP_PORT}`];
+    if (destination) keys.push(`${destination.address}:${destination.port}`);
+    return keys;
+  }
+
+  private route(keys: readonly string[], request: LookupFacts, context: RequestContext): CompiledRoute {
+    const virtualHost = this.byAuthority.get(keys[0] as string) ?? (keys[1] === undefined ? undefined : this.byAuthority.get(keys[1]));
+    if (!virtualHost) {
+      if (this.discovery && !this.discovery.isAnswered(keys)) throw new ProxyError(ProxyErrorKind.NO_CONFIG, `the control plane has not answered about ${keys.join(' or ')} yet`);
+      const asked = keys[0] as string;
+      const colon = asked.lastIndexOf(':');
+      throw new ProxyError(ProxyErrorKind.NO_ROUTE, `no service ${asked.slice(0, colon)} on port ${asked.slice(colon + 1)} in this mesh`);
+    }
     context.destinationService = virtualHost.config.service;
     const query = request.path.indexOf('?');
     const facts = {
