@@ -8,7 +8,7 @@ import type { DeclaredService, MeshDocuments, MeshModel } from '../../model/mesh
 import { DocumentCollector, type DocumentKindName } from '../../resources/document-kinds.ts';
 import { WEFT_API_VERSION } from '../../resources/object-meta.ts';
 import type { Workload } from '../../resources/workload.ts';
-import { Field, FieldError, formatPath } from '../field.ts';
+import { Field, FieldError, formatPath, quote } from '../field.ts';
 
 export type CustomResourceKind = Exclude<DocumentKindName, 'Workload'>;
 
@@ -74,7 +74,7 @@ function asDocument(kind: CustomResourceKind, object: CustomResourceObject): Fie
 function validate(kind: CustomResourceKind, object: CustomResourceObject): { resource: AcceptedResource } | { problem: string } {
   const document = asDocument(kind, object);
   try {
-    if (object.apiVersion !== WEFT_API_VERSION) document.get('apiVersion').fail(`expected ${WEFT_API_VERSION}, got "${object.apiVersion ?? ''}"`);
+    if (object.apiVersion !== WEFT_API_VERSION) document.get('apiVersion').fail(`expected ${WEFT_API_VERSION}, got ${quote(String(object.apiVersion ?? ''))}`);
     new DocumentCollector().add(kind, document);
   } catch (error) {
     if (!(error instanceof FieldError)) throw error;
