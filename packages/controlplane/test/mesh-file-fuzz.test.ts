@@ -6,12 +6,16 @@
 // and a field path (or the YAML parser's own message). An accepted file translates to xDS for
 // every proxy. Replay a failure with FUZZ_SEED=<seed>.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments, stringify } from 'yaml';
-import { fuzzSeed, SeededRandom } from '@weft/runtime';
+import { createLogger, fuzzSeed, pollUntil, SeededRandom } from '@weft/runtime';
 import { buildMeshModel } from '../src/model/build-mesh-model.ts';
 import type { MeshModel } from '../src/model/mesh-model.ts';
 import { Field, FieldError } from '../src/registry/field.ts';
+import { FileRegistry } from '../src/registry/file-registry.ts';
 import { formatFileProblem, MeshFileReader, readMeshFile, type MeshFileResult } from '../src/registry/mesh-file.ts';
 import { DOCUMENT_KIND_NAMES, DocumentCollector } from '../src/resources/document-kinds.ts';
 import { SnapshotTranslator } from '../src/xds/translate.ts';
@@ -162,5 +166,42 @@ describe('mesh file fuzz', () => {
     const full = readMeshFile(text, 'mesh.yaml');
     assert.ok(full.ok, full.ok ? '' : full.problems.map(formatFileProblem).join('\n'));
     assert.equal(new MeshFileReader().read(text, 'mesh.yaml').ok, true);
+  });
+});
+
+describe('FileRegistry under hostile edits', () => {
+  it('refuses each broken edit of the watched file with its problems, and keeps the last good model until a valid edit', async (t) => {
+    const seed = fuzzSeed(0x5eed_0003);
+    const random = new SeededRandom(seed);
+    const dir = await mkdtemp(join(tmpdir(), 'weft-fuzz-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, 'mesh.yaml');
+    await writeFile(path, FUZZ_BASE_MESH);
+    const registry = new FileRegistry({ path, log: createLogger('test', 'silent') });
+    const good = await registry.start();
+    t.after(() => registry.stop());
+    const models: unknown[] = [];
+    registry.onModel((model) => models.push(model));
+
+    // Refused edits, each with problems unlike the one before, so each refusal is seen being made.
+    let previous = '';
+    for (let edits = 0; edits < 6;) {
+      const { value: text, what } = hostileFile(random);
+      const expected = readMeshFile(text, 'mesh.yaml');
+      if (expected.ok) continue;
+      const problems = expected.problems.map(formatFileProblem);
+      if (problems.join('\n') === previous) continue;
+      previous = problems.join('\n');
+      edits++;
+      await writeFile(path, text);
+      await pollUntil(`seed ${seed}: refusal of "${what}"`, 15_000, () => (registry.status().rejected.join('\n') === previous ? true : undefined));
+      assert.equal(registry.current(), good, `seed ${seed}: ${what}: the last good model stays`);
+      assert.deepEqual(models, [], `seed ${seed}: ${what}: no model was published`);
+    }
+
+    await writeFile(path, FUZZ_BASE_MESH.replace('maxEjectionPercent: 50', 'maxEjectionPercent: 40'));
+    const fixed = await pollUntil('the valid edit accepted', 15_000, () => (models.length > 0 ? registry.current() : undefined));
+    assert.notEqual(fixed, good);
+    assert.deepEqual(registry.status().rejected, []);
   });
 });
