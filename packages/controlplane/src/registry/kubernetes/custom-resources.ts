@@ -162,7 +162,7 @@ function problemsToAnswer(problems: readonly ModelProblem[], judged: ReadonlyMap
     const key = resourceKey(problem.kind, namespace, name);
     const entry = judged.get(key);
     const previous = accepted.get(key);
-    return entry?.current !== undefined && entry.inForce === entry.current && (previous?.uid !== entry.current.uid || previous.generation !== entry.current.generation);
+    return entry?.current !== undefined && entry.inForce === entry.current && (previous === undefined || previous.uid !== entry.current.uid || previous.generation !== entry.current.generation);
   });
   return untried.length > 0 ? untried : problems;
 }
