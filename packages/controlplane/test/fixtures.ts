@@ -195,3 +195,25 @@ spec:
   - {name: v2, labels: {version: v2}, trafficPolicy: ${v2TrafficPolicy}}
 `;
 }
+
+/** Every document kind: the traffic mesh, plus mTLS and an access policy. */
+export const FUZZ_BASE_MESH = `${TRAFFIC_MESH}---
+apiVersion: mesh.weft.dev/v1alpha1
+kind: MeshAuthentication
+metadata: {name: orders, namespace: default}
+spec:
+  selector: {matchLabels: {app: orders}}
+  mtls: {mode: STRICT}
+  portLevelMtls:
+    "18081": {mode: PERMISSIVE}
+---
+apiVersion: mesh.weft.dev/v1alpha1
+kind: AccessPolicy
+metadata: {name: orders-readers, namespace: default}
+spec:
+  selector: {matchLabels: {app: orders}}
+  action: ALLOW
+  rules:
+  - from: [{source: {principals: ["cluster.local/ns/default/sa/frontend"], namespaces: [default]}}]
+    to: [{operation: {methods: [GET], paths: ["/orders/*"], ports: [8080]}}]
+`;

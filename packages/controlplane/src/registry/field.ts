@@ -25,11 +25,16 @@ export class FieldError extends Error {
   }
 }
 
+/** An untrusted string for a message: escaped (no control characters reach a log line) and bounded. */
+export function quote(value: string, maxLength = 60): string {
+  return JSON.stringify(value.length > maxLength ? `${value.slice(0, maxLength)}…` : value);
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  if (typeof value === 'string') return quote(value, 40);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return typeof value;
 }
@@ -39,6 +44,12 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 /** The longest delay a Node.js timer honours (longer ones fire after 1 ms), about 24.8 days. */
 export const MAX_DURATION_MS = 2_147_483_647;
+
+/** V8's SyntaxError without the pattern it repeats ("Invalid regular expression: /<pattern>/: <problem>"). */
+export function regexProblem(error: Error, pattern: string): string {
+  const prefix = `Invalid regular expression: /${pattern}/`;
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length).replace(/^[a-z]*: /, '') : error.message;
+}
 
 export class Field {
   readonly value: unknown;
@@ -102,7 +113,16 @@ export class Field {
   /** A lower-case RFC 1123 label, as Kubernetes names are. */
   dnsLabel(): string {
     const value = this.string();
-    if (!DNS_LABEL.test(value)) this.fail(`"${value}" is not a valid name (lower-case letters, digits and '-', at most 63)`);
+    if (!DNS_LABEL.test(value)) this.fail(`${quote(value)} is not a valid name (lower-case letters, digits and '-', at most 63)`);
+    return value;
+  }
+
+  /** A host name as a service is named: lower-case RFC 1123 labels joined by dots, at most 253 characters. */
+  hostname(): string {
+    const value = this.string();
+    if (value.length > 253 || !value.split('.').every((label) => DNS_LABEL.test(label))) {
+      this.fail(`${quote(value)} is not a valid host name (lower-case labels of letters, digits and '-', joined by '.')`);
+    }
     return value;
   }
 
@@ -138,7 +158,7 @@ export class Field {
   choice<T extends string>(choices: readonly T[]): T {
     const value = this.string();
     const found = choices.find((choice) => choice.toLowerCase() === value.toLowerCase());
-    if (found === undefined) this.fail(`"${value}" is not one of ${choices.join(', ')}`);
+    if (found === undefined) this.fail(`${quote(value)} is not one of ${choices.join(', ')}`);
     return found;
   }
 
@@ -146,10 +166,10 @@ export class Field {
   durationMs(): number {
     const value = this.string();
     const match = DURATION.exec(value);
-    if (!match) this.fail(`"${value}" is not a duration (examples: 250ms, 2s, 1m)`);
+    if (!match) this.fail(`${quote(value)} is not a duration (examples: 250ms, 2s, 1m)`);
     const ms = Math.round(Number(match[1]) * (DURATION_UNIT_MS[match[2] as string] as number));
-    if (ms < 1) this.fail(`"${value}" is shorter than 1ms`);
-    if (ms > MAX_DURATION_MS) this.fail(`"${value}" is longer than ${MAX_DURATION_MS}ms (about 24.8 days)`);
+    if (ms < 1) this.fail(`${quote(value)} is shorter than 1ms`);
+    if (ms > MAX_DURATION_MS) this.fail(`${quote(value)} is longer than ${MAX_DURATION_MS}ms (about 24.8 days)`);
     return ms;
   }
 
@@ -159,7 +179,7 @@ export class Field {
     try {
       new RegExp(value);
     } catch (error) {
-      this.fail(`invalid regular expression: ${(error as Error).message}`);
+      this.fail(`invalid regular expression: ${regexProblem(error as Error, value)}`);
     }
     return value;
   }

@@ -6,7 +6,7 @@ import { buildMeshModel, type ModelSettings } from '../model/build-mesh-model.ts
 import type { MeshModel } from '../model/mesh-model.ts';
 import { DOCUMENT_KIND_NAMES, DocumentCollector } from '../resources/document-kinds.ts';
 import { objectKey, WEFT_API_VERSION } from '../resources/object-meta.ts';
-import { Field, FieldError, formatPath, type FieldPath } from './field.ts';
+import { Field, FieldError, formatPath, quote, type FieldPath } from './field.ts';
 
 export interface FileProblem {
   readonly file: string;
@@ -27,6 +27,9 @@ export function formatFileProblem(problem: FileProblem): string {
 }
 
 export type MeshFileResult = { readonly ok: true; readonly model: MeshModel; readonly documents: number } | { readonly ok: false; readonly problems: readonly FileProblem[] };
+
+/** Alias expansions allowed in one document; a document expanding more is refused ("billion laughs"). */
+const MAX_ALIAS_COUNT = 100;
 
 /** At most this many problems are reported for one file; the first ones matter most. */
 const MAX_PROBLEMS = 20;
@@ -70,8 +73,16 @@ export function readMeshFile(text: string, file: string, settings?: ModelSetting
       }
       continue;
     }
-    if (doc.contents === null) continue; // an empty document, e.g. after a trailing '---'
-    const root = new Field(doc.toJS({ maxAliasCount: 100 }));
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      // An alias bomb ("billion laughs") or nesting too deep to expand: refused, not expanded.
+      at([], undefined, undefined, `YAML: ${(error as Error).message}`);
+      continue;
+    }
+    if (value === null || value === undefined) continue; // an empty document, e.g. after a trailing '---'
+    const root = new Field(value);
     try {
       const object = collectDocument(root, collector, (found) => byObject.get(found)?.index);
       const entry = { index, doc, object };
@@ -103,7 +114,7 @@ export function readMeshFile(text: string, file: string, settings?: ModelSetting
 function collectDocument(root: Field, collector: DocumentCollector, definedBy: (object: string) => number | undefined): string {
   root.object(['apiVersion', 'kind', 'metadata', 'spec']);
   const apiVersion = root.get('apiVersion').string();
-  if (apiVersion !== WEFT_API_VERSION) root.get('apiVersion').fail(`expected ${WEFT_API_VERSION}, got "${apiVersion}"`);
+  if (apiVersion !== WEFT_API_VERSION) root.get('apiVersion').fail(`expected ${WEFT_API_VERSION}, got ${quote(apiVersion)}`);
   const kind = root.get('kind').choice(DOCUMENT_KIND_NAMES);
   const meta = collector.add(kind, root);
   const object = `${kind} ${objectKey(meta)}`;
@@ -163,7 +174,11 @@ export class MeshFileReader {
         this.parsedDocuments++;
         const doc = parseDocument(chunk, { uniqueKeys: true, prettyErrors: false });
         if (doc.errors.length > 0 || doc.warnings.length > 0) return false;
-        value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+        try {
+          value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+        } catch {
+          return false;
+        }
         if (value === null || value === undefined) return true;
       }
       next.set(chunk, value);
@@ -187,7 +202,8 @@ export class MeshFileReader {
 
 /** "Kind namespace/name" of a document that failed validation, as far as it can be read. */
 function describeObject(root: Field): string | undefined {
-  const read = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+  // Bounded: a name that failed validation may be any length.
+  const read = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? (value.length > 63 ? `${value.slice(0, 63)}…` : value) : undefined);
   const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
   const kind = read(record(root.value).kind);
   const metadata = record(record(root.value).metadata);

@@ -1,6 +1,6 @@
 // DestinationPolicy: what happens after routing picked a service — its subsets (by labels)
 // and how traffic to their endpoints is handled. Istio DestinationRule in shape.
-import type { Field } from '../registry/field.ts';
+import { quote, type Field } from '../registry/field.ts';
 import { parseObjectMeta, type ObjectMeta } from './object-meta.ts';
 import { mergeTrafficPolicy, parseTrafficPolicy, type TrafficPolicy } from './traffic-policy.ts';
 
@@ -31,7 +31,7 @@ export function parseDestinationPolicy(doc: Field): DestinationPolicy {
   const subsets = spec.get('subsets').list().map((subset): Subset => {
     subset.object(['name', 'labels', 'trafficPolicy']);
     const name = subset.get('name').dnsLabel();
-    if (names.has(name)) subset.get('name').fail(`subset "${name}" is defined twice`);
+    if (names.has(name)) subset.get('name').fail(`subset ${quote(name)} is defined twice`);
     names.add(name);
     const labels = subset.get('labels').stringMap();
     if (Object.keys(labels).length === 0) subset.get('labels').fail('a subset needs at least one label');
@@ -39,7 +39,7 @@ export function parseDestinationPolicy(doc: Field): DestinationPolicy {
   });
   return Object.freeze({
     meta,
-    host: spec.get('host').string(),
+    host: spec.get('host').hostname(),
     trafficPolicy: parseTrafficPolicy(spec.get('trafficPolicy')),
     subsets: Object.freeze(subsets),
   });

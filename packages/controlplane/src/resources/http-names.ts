@@ -1,6 +1,6 @@
 // HTTP header names and values as routing documents may use them. Names are lower-case tokens
 // (RFC 9110), the form HTTP/2 puts on the wire and the proxy compares against.
-import type { Field } from '../registry/field.ts';
+import { quote, type Field } from '../registry/field.ts';
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
@@ -18,15 +18,15 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** A header name to match on. `field` is the entry the name is the key of. */
 export function headerName(name: string, field: Field): string {
-  if (!HEADER_NAME.test(name)) field.fail(`"${name}" is not a lower-case HTTP header name`);
+  if (!HEADER_NAME.test(name)) field.fail(`${quote(name)} is not a lower-case HTTP header name`);
   return name;
 }
 
 /** A header name a route may set, add or remove. */
 export function editableHeaderName(name: string, field: Field): string {
   headerName(name, field);
-  if (UNEDITABLE.has(name)) field.fail(`"${name}" is a connection or framing header and cannot be edited`);
-  if (name.startsWith(RESERVED_PREFIX)) field.fail(`"${name}" is reserved: headers starting with ${RESERVED_PREFIX} are the proxy's own`);
+  if (UNEDITABLE.has(name)) field.fail(`${quote(name)} is a connection or framing header and cannot be edited`);
+  if (name.startsWith(RESERVED_PREFIX)) field.fail(`${quote(name)} is reserved: headers starting with ${RESERVED_PREFIX} are the proxy's own`);
   return name;
 }
 

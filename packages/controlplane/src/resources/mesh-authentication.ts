@@ -1,7 +1,7 @@
 // MeshAuthentication: whether a workload's inbound traffic must be mTLS (STRICT), may be
 // either (PERMISSIVE), or is plaintext (DISABLE). Istio PeerAuthentication in shape: mesh-wide
 // in the root namespace, namespace-wide without a selector, per workload with one.
-import type { Field } from '../registry/field.ts';
+import { quote, type Field } from '../registry/field.ts';
 import { parseObjectMeta, type ObjectMeta } from './object-meta.ts';
 
 export const MTLS_MODES = ['STRICT', 'PERMISSIVE', 'DISABLE'] as const;
@@ -29,7 +29,7 @@ export function parseMeshAuthentication(doc: Field): MeshAuthentication {
   const portModes = new Map<number, MtlsMode>();
   for (const [port, modeField] of spec.get('portLevelMtls').entries()) {
     const number = Number(port);
-    if (!Number.isInteger(number) || number < 1 || number > 65535) modeField.fail(`"${port}" is not a port number`);
+    if (!Number.isInteger(number) || number < 1 || number > 65535) modeField.fail(`${quote(port)} is not a port number`);
     portModes.set(number, parseMode(modeField));
   }
   if (portModes.size > 0 && !selector.present) spec.get('portLevelMtls').fail('port-level modes need a workload selector');

@@ -1,7 +1,7 @@
 // A route's retries (Istio HTTPRetry): how many, on which conditions, how long each attempt
 // may take, and (a Weft extension) the backoff between attempts.
 import { RETRY_CONDITIONS, type RetryCondition } from '@weft/proto';
-import { MAX_DURATION_MS, type Field } from '../registry/field.ts';
+import { MAX_DURATION_MS, quote, type Field } from '../registry/field.ts';
 
 /** Istio's conditions when `retryOn` is not given, with its one retriable status code (503). */
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes,503';
@@ -34,14 +34,14 @@ function parseRetryOn(text: string, field: Field): { retryOn: RetryCondition[]; 
   const codes = new Set<number>();
   for (const raw of text.split(',')) {
     const item = raw.trim();
-    if (item === '') field.fail(`"${text}" has an empty item`);
+    if (item === '') field.fail(`${quote(text)} has an empty item`);
     if (STATUS_CODE.test(item) && Number(item) >= 100 && Number(item) <= 599) {
       codes.add(Number(item));
       conditions.add('retriable-status-codes');
     } else if ((RETRY_CONDITIONS as readonly string[]).includes(item)) {
       conditions.add(item as RetryCondition);
     } else {
-      field.fail(`"${item}" is not a retry condition (one of ${RETRY_CONDITIONS.join(', ')}, or an HTTP status code 100..599)`);
+      field.fail(`${quote(item)} is not a retry condition (one of ${RETRY_CONDITIONS.join(', ')}, or an HTTP status code 100..599)`);
     }
   }
   // Envoy would accept it and never retry on it: a condition that cannot fire is a mistake.

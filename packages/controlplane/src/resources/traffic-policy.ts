@@ -1,7 +1,7 @@
 // A DestinationPolicy's trafficPolicy (Istio TrafficPolicy): how load is spread over a
 // subset's endpoints, how many connections and requests it may have, when an endpoint is
 // ejected for failing, and (a Weft extension) how many retries it may absorb.
-import type { Field } from '../registry/field.ts';
+import { quote, type Field } from '../registry/field.ts';
 import { headerName } from './http-names.ts';
 
 export const SIMPLE_LOAD_BALANCERS = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'] as const;
@@ -87,7 +87,7 @@ function parseHashKey(field: Field): HashKey {
   if (value.get('ttl').present) value.get('ttl').fail('not supported: the proxy does not generate cookies; the client (or application) must set it');
   value.object(['name']);
   const name = value.get('name').string();
-  if (!COOKIE_NAME.test(name)) value.get('name').fail(`"${name}" is not a cookie name`);
+  if (!COOKIE_NAME.test(name)) value.get('name').fail(`${quote(name)} is not a cookie name`);
   return Object.freeze({ kind: 'cookie', name });
 }
 

@@ -98,7 +98,7 @@ function parseServiceTarget(field: Field): ServiceTarget {
   const port = field.get('port');
   if (port.present) port.object(['number']);
   return {
-    host: field.get('host').string(),
+    host: field.get('host').hostname(),
     subset: field.get('subset').present ? field.get('subset').dnsLabel() : undefined,
     port: port.present ? port.get('number').port() : undefined,
   };
@@ -146,7 +146,7 @@ export function parseTrafficRoute(doc: Field): TrafficRoute {
   doc.object(['apiVersion', 'kind', 'metadata', 'spec']);
   const meta = parseObjectMeta(doc.get('metadata'));
   const spec = doc.get('spec').object(['hosts', 'http']);
-  const hosts = spec.get('hosts').nonEmptyList().map((host) => host.string());
+  const hosts = spec.get('hosts').nonEmptyList().map((host) => host.hostname());
   const http = spec.get('http').nonEmptyList().map(parseRule);
   return Object.freeze({ meta, hosts: Object.freeze(hosts), http: Object.freeze(http) });
 }

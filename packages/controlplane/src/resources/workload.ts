@@ -1,7 +1,7 @@
 // Workload: one running instance of an application (a pod, in Kubernetes terms) as the file
 // registry describes it — its address, ports, labels, identity, the service it backs, and
 // where its sidecar listens when traffic is not captured transparently.
-import type { Field } from '../registry/field.ts';
+import { quote, type Field } from '../registry/field.ts';
 import { parseObjectMeta, type ObjectMeta } from './object-meta.ts';
 
 export const PROTOCOLS = ['HTTP', 'HTTP2', 'GRPC', 'TCP'] as const;
@@ -62,7 +62,7 @@ const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 function parseHostPort(field: Field): string {
   const value = field.string();
   const match = HOST_PORT.exec(value);
-  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) field.fail(`"${value}" is not host:port`);
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) field.fail(`${quote(value)} is not host:port`);
   return value;
 }
 
@@ -72,7 +72,7 @@ export function parseWorkload(doc: Field): Workload {
   const spec = doc.get('spec').object(['service', 'address', 'ports', 'serviceAccount', 'sidecar', 'ready']);
 
   const address = spec.get('address').string();
-  if (!IP_ADDRESS.test(address)) spec.get('address').fail(`"${address}" is not an IP address`);
+  if (!IP_ADDRESS.test(address)) spec.get('address').fail(`${quote(address)} is not an IP address`);
 
   const seenPorts = new Set<number>();
   const seenTargets = new Set<number>();

@@ -3,12 +3,12 @@
 // of the mesh; a resource that fails either is left out — with a message naming the field —
 // and the rest of the mesh goes on. An update that fails keeps the last accepted generation of
 // that resource in force, so a typo never takes away routing that worked.
-import { buildMeshModel, type ModelSettings } from '../../model/build-mesh-model.ts';
+import { buildMeshModel, type ModelProblem, type ModelSettings } from '../../model/build-mesh-model.ts';
 import type { DeclaredService, MeshDocuments, MeshModel } from '../../model/mesh-model.ts';
 import { DocumentCollector, type DocumentKindName } from '../../resources/document-kinds.ts';
 import { WEFT_API_VERSION } from '../../resources/object-meta.ts';
 import type { Workload } from '../../resources/workload.ts';
-import { Field, FieldError, formatPath } from '../field.ts';
+import { Field, FieldError, formatPath, quote } from '../field.ts';
 
 export type CustomResourceKind = Exclude<DocumentKindName, 'Workload'>;
 
@@ -74,7 +74,7 @@ function asDocument(kind: CustomResourceKind, object: CustomResourceObject): Fie
 function validate(kind: CustomResourceKind, object: CustomResourceObject): { resource: AcceptedResource } | { problem: string } {
   const document = asDocument(kind, object);
   try {
-    if (object.apiVersion !== WEFT_API_VERSION) document.get('apiVersion').fail(`expected ${WEFT_API_VERSION}, got "${object.apiVersion ?? ''}"`);
+    if (object.apiVersion !== WEFT_API_VERSION) document.get('apiVersion').fail(`expected ${WEFT_API_VERSION}, got ${quote(String(object.apiVersion ?? ''))}`);
     new DocumentCollector().add(kind, document);
   } catch (error) {
     if (!(error instanceof FieldError)) throw error;
@@ -125,7 +125,7 @@ export function assembleMesh(
     const built = buildMeshModel(documentsOf(base.declaredServices, workloads, judged), settings);
     if (built.ok) return { model: built.model, verdicts: verdictsOf(judged, accepted), droppedWorkloads };
     let changed = false;
-    for (const problem of built.problems) {
+    for (const problem of problemsToAnswer(built.problems, judged, accepted)) {
       const [namespace = '', name = ''] = problem.key.split('/');
       const entry = judged.get(resourceKey(problem.kind, namespace, name));
       if (entry?.inForce) {
@@ -149,6 +149,22 @@ export function assembleMesh(
     }
     if (!changed) return { model: undefined, verdicts: verdictsOf(judged, accepted), droppedWorkloads };
   }
+}
+
+/**
+ * The problems to act on this round. A new or edited resource is at fault before one accepted
+ * as it is: a broken update of a DestinationPolicy also breaks the routes that use its subsets,
+ * and stepping the policy back mends them — the routes must not be taken out for it.
+ */
+function problemsToAnswer(problems: readonly ModelProblem[], judged: ReadonlyMap<string, Judged>, accepted: ReadonlyMap<string, AcceptedResource>): readonly ModelProblem[] {
+  const untried = problems.filter((problem) => {
+    const [namespace = '', name = ''] = problem.key.split('/');
+    const key = resourceKey(problem.kind, namespace, name);
+    const entry = judged.get(key);
+    const previous = accepted.get(key);
+    return entry?.current !== undefined && entry.inForce === entry.current && (previous === undefined || previous.uid !== entry.current.uid || previous.generation !== entry.current.generation);
+  });
+  return untried.length > 0 ? untried : problems;
 }
 
 function verdictsOf(judged: ReadonlyMap<string, Judged>, accepted: Map<string, AcceptedResource>): Map<string, Verdict> {

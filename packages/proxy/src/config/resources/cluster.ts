@@ -1,7 +1,7 @@
 // Cluster resources: one subset of one service port, as the proxy uses it.
 import { ResourceType, type weft } from '@weft/proto';
 import { isSupportedPolicy } from '../../outbound/concrete/balancers.ts';
-import { enumName, InvalidResourceError } from './invalid-resource.ts';
+import { enumName, InvalidResourceError, timerMs } from './invalid-resource.ts';
 import { PROTOCOLS, type Protocol } from './listener.ts';
 
 export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH';
@@ -59,15 +59,15 @@ const DEFAULTS = { connectTimeoutMs: 5000, idleTimeoutMs: 60_000, intervalMs: 10
 
 const limit = (value: number | null | undefined): number | undefined => (value ? value : undefined);
 
-function decodeLimits(pool: weft.config.v1.ConnectionPool.$Properties | null | undefined): ConnectionLimits {
+function decodeLimits(pool: weft.config.v1.ConnectionPool.$Properties | null | undefined, name: string): ConnectionLimits {
   return Object.freeze({
     maxConnections: limit(pool?.maxConnections),
-    connectTimeoutMs: pool?.connectTimeoutMs || DEFAULTS.connectTimeoutMs,
+    connectTimeoutMs: timerMs(pool?.connectTimeoutMs, 'connect timeout', name) || DEFAULTS.connectTimeoutMs,
     maxPendingRequests: limit(pool?.maxPendingRequests),
     maxRequests: limit(pool?.maxRequests),
     maxRequestsPerConnection: limit(pool?.maxRequestsPerConnection),
     maxRetries: limit(pool?.maxRetries),
-    idleTimeoutMs: pool?.idleTimeoutMs || DEFAULTS.idleTimeoutMs,
+    idleTimeoutMs: timerMs(pool?.idleTimeoutMs, 'idle timeout', name) || DEFAULTS.idleTimeoutMs,
   });
 }
 
@@ -81,8 +81,8 @@ function decodeOutlier(outlier: weft.config.v1.OutlierDetection.$Properties | nu
   return Object.freeze({
     consecutive5xx: outlier.consecutive_5xx ?? 0,
     consecutiveGatewayErrors: outlier.consecutiveGatewayErrors ?? 0,
-    intervalMs: outlier.intervalMs || DEFAULTS.intervalMs,
-    baseEjectionMs: outlier.baseEjectionTimeMs || DEFAULTS.baseEjectionMs,
+    intervalMs: timerMs(outlier.intervalMs, 'outlier interval', name) || DEFAULTS.intervalMs,
+    baseEjectionMs: timerMs(outlier.baseEjectionTimeMs, 'base ejection time', name) || DEFAULTS.baseEjectionMs,
     maxEjectionPercent: percent(outlier.maxEjectionPercent || undefined, DEFAULTS.maxEjectionPercent, 'max ejection percent'),
     minHealthPercent: percent(outlier.minHealthPercent, 0, 'min health percent'),
   });
@@ -96,6 +96,13 @@ function decodeConsistentHash(hash: weft.config.v1.ConsistentHash.$Properties | 
   else if (hash.useSourceIp) key = { kind: 'source-ip' };
   else throw new InvalidResourceError(name, 'consistent hash names no key (header, cookie or source IP)');
   return Object.freeze({ key: Object.freeze(key), ringSize: hash.minimumRingSize || DEFAULTS.ringSize });
+}
+
+/** The retry budget's share of active requests (0 = unset: the default). */
+function budgetPercent(value: number | null | undefined, name: string): number {
+  const share = value ?? 0;
+  if (!(share >= 0 && share <= 100)) throw new InvalidResourceError(name, `retry budget percent ${share} is not between 0 and 100`);
+  return share || DEFAULTS.budgetPercent;
 }
 
 export function decodeCluster(name: string, bytes: Uint8Array): ClusterConfig {
@@ -115,9 +122,9 @@ export function decodeCluster(name: string, bytes: Uint8Array): ClusterConfig {
     protocol: enumName(PROTOCOLS, cluster.protocol, 'protocol', name),
     lbPolicy,
     peerIdentities: Object.freeze([...(cluster.peerIdentities ?? [])]),
-    limits: decodeLimits(cluster.connectionPool),
+    limits: decodeLimits(cluster.connectionPool, name),
     outlier: decodeOutlier(cluster.outlierDetection, name),
     consistentHash,
-    retryBudget: Object.freeze({ budgetPercent: budget?.budgetPercent || DEFAULTS.budgetPercent, minRetryConcurrency: budget?.minRetryConcurrency || DEFAULTS.minRetryConcurrency }),
+    retryBudget: Object.freeze({ budgetPercent: budgetPercent(budget?.budgetPercent, name), minRetryConcurrency: budget?.minRetryConcurrency || DEFAULTS.minRetryConcurrency }),
   });
 }

@@ -20,3 +20,13 @@ export function checkPort(port: number | null | undefined, what: string, resourc
   if (!port || port < 1 || port > 65535) throw new InvalidResourceError(resource, `${what} ${port ?? 0} is not a port number`);
   return port;
 }
+
+/** The longest delay a Node.js timer honours; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Reads a duration in milliseconds that a timer can wait (0 = unset). */
+export function timerMs(value: number | null | undefined, what: string, resource: string): number {
+  const ms = value ?? 0;
+  if (ms > MAX_TIMER_MS) throw new InvalidResourceError(resource, `${what} ${ms}ms is longer than a timer can wait (${MAX_TIMER_MS}ms)`);
+  return ms;
+}

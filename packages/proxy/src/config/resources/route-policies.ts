@@ -1,7 +1,7 @@
 // The per-route policies of a Route resource — retries, faults, mirroring, header edits —
 // validated and turned into typed values the logical layers use.
 import { RETRY_CONDITIONS, type RetryCondition, type weft } from '@weft/proto';
-import { InvalidResourceError } from './invalid-resource.ts';
+import { InvalidResourceError, timerMs } from './invalid-resource.ts';
 
 export interface RetryPolicyConfig {
   /** Retries after the first try. */
@@ -47,10 +47,10 @@ export function decodeRetryPolicy(policy: weft.config.v1.RetryPolicy.$Properties
   }
   const codes = new Set(policy.retriableStatusCodes ?? []);
   for (const code of codes) if (code < 100 || code > 599) throw new InvalidResourceError(where, `retriable status code ${code} is not an HTTP status`);
-  const backoffBaseMs = policy.backoffBaseMs || DEFAULT_BACKOFF.baseMs;
-  const backoffMaxMs = policy.backoffMaxMs || Math.max(DEFAULT_BACKOFF.maxMs, backoffBaseMs);
+  const backoffBaseMs = timerMs(policy.backoffBaseMs, 'retry backoff base', where) || DEFAULT_BACKOFF.baseMs;
+  const backoffMaxMs = timerMs(policy.backoffMaxMs, 'retry backoff maximum', where) || Math.max(DEFAULT_BACKOFF.maxMs, backoffBaseMs);
   if (backoffMaxMs < backoffBaseMs) throw new InvalidResourceError(where, 'retry backoff maximum is below its base');
-  return Object.freeze({ attempts: policy.attempts, perTryTimeoutMs: policy.perTryTimeoutMs ?? 0, retryOn, retriableStatusCodes: codes, backoffBaseMs, backoffMaxMs });
+  return Object.freeze({ attempts: policy.attempts, perTryTimeoutMs: timerMs(policy.perTryTimeoutMs, 'per-try timeout', where), retryOn, retriableStatusCodes: codes, backoffBaseMs, backoffMaxMs });
 }
 
 export function decodeFault(fault: weft.config.v1.FaultPolicy.$Properties | null | undefined, where: string): FaultConfig | undefined {
@@ -60,7 +60,7 @@ export function decodeFault(fault: weft.config.v1.FaultPolicy.$Properties | null
   if (abort?.httpStatus && (abort.httpStatus < 200 || abort.httpStatus > 599)) throw new InvalidResourceError(where, `fault abort status ${abort.httpStatus} is not an HTTP status`);
   if (abort?.grpcStatus && (abort.grpcStatus < 1 || abort.grpcStatus > 16)) throw new InvalidResourceError(where, `fault abort gRPC status ${abort.grpcStatus} is not 1..16`);
   return Object.freeze({
-    delay: fault.delay ? Object.freeze({ delayMs: fault.delay.fixedDelayMs ?? 0, percentage: percentage(fault.delay.percentage, `${where} fault delay`) }) : undefined,
+    delay: fault.delay ? Object.freeze({ delayMs: timerMs(fault.delay.fixedDelayMs, 'fault delay', where), percentage: percentage(fault.delay.percentage, `${where} fault delay`) }) : undefined,
     abort: abort
       ? Object.freeze({ httpStatus: abort.httpStatus || undefined, grpcStatus: abort.grpcStatus || undefined, percentage: percentage(abort.percentage, `${where} fault abort`) })
       : undefined,

@@ -3,7 +3,7 @@
 // prepared predicates.
 import { ResourceType, type weft } from '@weft/proto';
 import type { HeaderMap } from '../../http/handler.ts';
-import { checkPort, enumName, InvalidResourceError } from './invalid-resource.ts';
+import { checkPort, enumName, InvalidResourceError, timerMs } from './invalid-resource.ts';
 import { PROTOCOLS, type Protocol } from './listener.ts';
 import {
   decodeFault,
@@ -109,7 +109,8 @@ function compileString(match: weft.config.v1.StringMatch.$Properties | null | un
       // Anchored: the whole value must match, as in Envoy's safe_regex.
       regex = new RegExp(`^(?:${match.regex})$`);
     } catch (error) {
-      throw new InvalidResourceError(where, `invalid regex: ${(error as Error).message}`);
+      // V8's message repeats the whole pattern, which may be any length.
+      throw new InvalidResourceError(where, `invalid regex: ${(error as Error).message.slice(0, 200)}`);
     }
     return (value) => regex.test(value);
   }
@@ -167,7 +168,7 @@ function decodeRoute(route: weft.config.v1.Route.$Properties, where: string): Ro
     matches: compileMatch(route.match, where),
     match: describeMatch(route.match),
     clusters: Object.freeze(clusters),
-    timeoutMs: route.timeoutMs ?? 0,
+    timeoutMs: timerMs(route.timeoutMs, 'timeout', where),
     retries: decodeRetryPolicy(route.retries, where),
     fault: decodeFault(route.fault, where),
     mirror: decodeMirror(route.mirror, where),
