@@ -3,11 +3,10 @@
 // What is retried is what retryOn says, whatever the method (Envoy's rule); a failure that is
 // not retried reaches the caller as a clean 503 with its response flag and a one-line body.
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { LoopbackMesh, type MeshDocument } from '@weft/cli';
-import type { HostPort } from '@weft/runtime';
+import { sidecarResources, type SidecarResources } from '../../bench/soak/sidecar-resources.ts';
 import { appStats as appStatsIn, behave as behaveIn, httpGet, pollUntil, sendRequests, temporaryDirectory, type AppStats, type SentResult } from './helpers.ts';
 
 const API_VERSION = 'mesh.weft.dev/v1alpha1';
@@ -27,22 +26,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-interface Resources {
-  readonly fds: number;
-  readonly rssMb: number;
-  /** Sockets, timers and the like keeping its event loop alive (weft_process_active_resources). */
-  readonly handles: number;
-}
-
-/** A sidecar's file descriptors and resident memory (from /proc) and active handles (from its stats port). */
-async function resources(pid: number, stats: HostPort): Promise<Resources> {
-  const fds = (await readdir(`/proc/${pid}/fd`)).length;
-  const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  const scrape = (await httpGet(stats, '/stats/prometheus')).text;
-  const handles = [...scrape.matchAll(/^weft_process_active_resources\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
-  return { fds, rssMb: rssKb / 1024, handles };
 }
 
 describe('upstream faults through sidecars', () => {
@@ -175,7 +158,7 @@ describe('upstream faults through sidecars', () => {
       '"name": "to-gone"',
     );
     const client = mesh.workload('client');
-    const sample = (): Promise<Resources> => resources(client.sidecar.child.pid as number, client.stats);
+    const sample = (): Promise<SidecarResources> => sidecarResources(client.sidecar.child.pid as number, client.stats);
     // A first storm warms the paths up (code compiled, pools and buffers allocated).
     await send(300, { host: 'gone:8080', concurrency: 20 });
     const idle = await sample();

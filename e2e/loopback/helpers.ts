@@ -36,7 +36,12 @@ export interface CliResult {
 
 /** Runs `weft ARGS` as its own process; asynchronous, so a control plane served by the test process keeps answering. */
 export function weftCli(...args: string[]): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return runProgram(CLI, args);
+}
+
+/** Runs a TypeScript program with this Node to completion, collecting its output. */
+export function runProgram(script: string, args: readonly string[]): Promise<CliResult> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
