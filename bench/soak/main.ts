@@ -141,11 +141,13 @@ function verdict(load: OpenLoopResult, errors: number, sidecars: Record<string, 
 
 function report(options: SoakOptions, load: OpenLoopResult, errors: Record<string, number>, sidecars: Record<string, SidecarSummary>, outcome: { pass: boolean; reasons: string[] }): string {
   const fixed = (value: number | null): string => (value === null ? 'n/a' : value.toFixed(2));
+  const ms = (us: number): string => (us / 1000).toFixed(1);
   const errorText = Object.entries(errors).map(([kind, count]) => `${kind}: ${count}`).join(', ') || 'none';
   return [
     `weft soak — ${options.durationSeconds} s at ${options.rate} req/s, open loop, through a sidecar pair with mTLS, retries and outlier detection`,
     '',
     `requests: ${load.measured}, answered 2xx: ${load.ok}, errors: ${errorText}`,
+    `latency of the 2xx from each request's due time: p50 ${ms(load.latencyUs.p50)} ms, p99 ${ms(load.latencyUs.p99)} ms, max ${ms(load.latencyUs.max)} ms (a pair that falls behind shows here first; "timeout" counts requests still unanswered 2 s after the last one was due)`,
     '',
     table(
       ['sidecar', 'RSS first MB', 'RSS last MB', 'RSS slope MB/min', 'fds before', 'fds after', 'handles before', 'handles after'],
@@ -213,7 +215,8 @@ async function main(): Promise<number> {
       const bySidecar = Object.fromEntries(sidecars.map(({ name }) => [name, summarise(name, before, samples, after, options.warmupSeconds)]));
       const outcome = verdict(load, errorCount, bySidecar, options);
       process.stdout.write(report(options, load, errors, bySidecar, outcome));
-      const summary = { durationSeconds: options.durationSeconds, rate: options.rate, requests: load.measured, ok: load.ok, errors, samples: samples.length, sidecars: bySidecar, verdict: outcome };
+      const latencyMs = Object.fromEntries((['p50', 'p99', 'max'] as const).map((key) => [key, Number((load.latencyUs[key] / 1000).toFixed(1))]));
+      const summary = { durationSeconds: options.durationSeconds, rate: options.rate, requests: load.measured, ok: load.ok, errors, latencyMs, samples: samples.length, sidecars: bySidecar, verdict: outcome };
       process.stdout.write(`soak: ${JSON.stringify(summary)}\n`);
       return outcome.pass ? 0 : 1;
     },
