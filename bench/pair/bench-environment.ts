@@ -15,9 +15,12 @@ export interface BenchEnvironment {
   readonly root: string;
 }
 
-/** Runs `body`; its exit status, or 1 after an error (reported unless a signal caused it). */
-export async function inBenchEnvironment(name: string, body: (environment: BenchEnvironment) => Promise<number>): Promise<number> {
-  const pinning = new Pinning(ensurePrerequisites().taskset);
+/**
+ * Runs `body`; its exit status, or 1 after an error (reported unless a signal caused it).
+ * `required`: the commands it cannot run without (default: what bench/pair needs).
+ */
+export async function inBenchEnvironment(name: string, body: (environment: BenchEnvironment) => Promise<number>, required?: readonly string[]): Promise<number> {
+  const pinning = new Pinning(ensurePrerequisites(required).taskset);
   const processes = new Processes();
   processes.installHandlers();
   // The orchestrator (and the control plane it starts) stays off the core under test.

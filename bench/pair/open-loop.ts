@@ -16,6 +16,8 @@ export interface OpenLoopResult {
   readonly measured: number;
   readonly ok: number;
   readonly errors: { readonly status: number; readonly connect: number; readonly reset: number; readonly protocol: number; readonly timeout: number };
+  /** The non-2xx answers counted in errors.status, by status code. */
+  readonly errorStatuses: Record<string, number>;
   /** Requests sent in all, warm-up included (for CPU per request). */
   readonly sentTotal: number;
   readonly latencyUs: Distribution;
@@ -67,6 +69,7 @@ const sendLags = new Float64Array(measuredCount);
 let recorded = 0;
 let completedMeasured = 0;
 const errors = { status: 0, connect: 0, reset: 0, protocol: 0, timeout: 0 };
+const errorStatuses: Record<string, number> = {};
 let t0 = 0;
 let measureFrom = 0;
 
@@ -77,7 +80,10 @@ function onComplete({ scheduled, sent, done, outcome }: Completion): void {
     latencies[recorded] = (done - scheduled) * 1000;
     sendLags[recorded] = (sent - scheduled) * 1000;
     recorded++;
-  } else if (typeof outcome === 'number') errors.status++;
+  } else if (typeof outcome === 'number') {
+    errors.status++;
+    errorStatuses[outcome] = (errorStatuses[outcome] ?? 0) + 1;
+  }
   else errors[outcome]++;
 }
 
@@ -126,6 +132,7 @@ const result: OpenLoopResult = {
   measured: measuredCount,
   ok: recorded,
   errors,
+  errorStatuses,
   sentTotal: next,
   latencyUs: distribution(latencies.subarray(0, recorded)),
   sendLagUs: distribution(sendLags.subarray(0, recorded)),

@@ -10,8 +10,11 @@ function onPath(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-function missing(): string[] {
-  return ['nginx', 'wrk', 'openssl', 'taskset'].filter((command) => !onPath(command));
+/** What bench/pair and the benchmarks built on it cannot run without. */
+const REQUIRED = ['nginx', 'wrk', 'openssl'];
+
+function missing(required: readonly string[]): string[] {
+  return [...required, 'taskset'].filter((command) => !onPath(command));
 }
 
 function apt(args: string[]): boolean {
@@ -19,21 +22,21 @@ function apt(args: string[]): boolean {
   return spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
 }
 
-/** Returns whether taskset is available; exits with status 2 when nginx, wrk or openssl is missing. */
-export function ensurePrerequisites(): { taskset: boolean } {
-  let absent = missing();
+/** Returns whether taskset is available; exits with status 2 when a `required` command is missing. */
+export function ensurePrerequisites(required: readonly string[] = REQUIRED): { taskset: boolean } {
+  let absent = missing(required);
   if (absent.length > 0 && process.getuid?.() === 0 && onPath('apt-get')) {
     process.stderr.write(`bench: missing ${absent.join(', ')}; installing ${PACKAGES.join(' ')}\n`);
     // The package lists may be stale or absent: update only if a plain install fails.
     if (!apt(['install', '-y', ...PACKAGES])) {
       if (apt(['update'])) apt(['install', '-y', ...PACKAGES]);
     }
-    absent = missing();
+    absent = missing(required);
   }
-  const required = absent.filter((command) => command !== 'taskset');
-  if (required.length > 0) {
+  const lacking = absent.filter((command) => command !== 'taskset');
+  if (lacking.length > 0) {
     process.stderr.write(
-      `bench: needs ${required.join(' and ')} on PATH.\n` +
+      `bench: needs ${lacking.join(' and ')} on PATH.\n` +
         `  Debian/Ubuntu: sudo apt-get install -y ${PACKAGES.join(' ')}\n` +
         `  (nginx is only run as the benchmark's own child, with its own config; the system service is not used)\n`,
     );

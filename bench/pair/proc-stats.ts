@@ -71,3 +71,12 @@ export function commandLine(pid: number): string {
     return '';
   }
 }
+
+/** Open file descriptors (NaN if the process is gone). */
+export function openFileDescriptors(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return Number.NaN;
+  }
+}

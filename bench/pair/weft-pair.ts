@@ -71,6 +71,8 @@ export interface WeftPairOptions {
   readonly nodeArgs?: readonly string[];
   /** What the app speaks; default HTTP. */
   readonly protocol?: AppProtocol;
+  /** TrafficRoutes and DestinationPolicies for the service "app" (retries, outlier detection...). */
+  readonly routing?: readonly MeshDocument[];
 }
 
 export type AppProtocol = 'HTTP' | 'GRPC';
@@ -113,7 +115,7 @@ export async function startWeftPair(options: WeftPairOptions): Promise<WeftPair>
   await pinning.pin(client.child.pid, SERVER_CPU);
   await pinning.pin(server.child.pid, SERVER_CPU);
 
-  const documents = [workload('bench-client', clientInbound), workload('bench-server', serverInbound, { name: 'app', appPort: options.appPort, protocol: options.protocol ?? 'HTTP' })];
+  const documents = [workload('bench-client', clientInbound), workload('bench-server', serverInbound, { name: 'app', appPort: options.appPort, protocol: options.protocol ?? 'HTTP' }), ...(options.routing ?? [])];
   // Replaced atomically, so the control plane never reads half a file.
   await writeFile(`${meshFile}.tmp`, toMeshFile(documents));
   await rename(`${meshFile}.tmp`, meshFile);

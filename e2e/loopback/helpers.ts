@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import type { LoopbackMesh } from '@weft/cli';
+import { RESPONSE_FLAGS_HEADER } from '@weft/proxy';
 import { formatHostPort, pollUntil, type HostPort } from '@weft/runtime';
 
 export interface HttpResult {
@@ -35,7 +36,12 @@ export interface CliResult {
 
 /** Runs `weft ARGS` as its own process; asynchronous, so a control plane served by the test process keeps answering. */
 export function weftCli(...args: string[]): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return runProgram(CLI, args);
+}
+
+/** Runs a TypeScript program with this Node to completion, collecting its output. */
+export function runProgram(script: string, args: readonly string[]): Promise<CliResult> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -98,4 +104,55 @@ export async function startFrontendAndOrders(mesh: LoopbackMesh): Promise<HostPo
   const frontend = mesh.workload('frontend').appAddress as HostPort;
   await pollUntil('frontend -> orders', 15_000, async () => ((await httpGet(frontend)).status === 200 ? true : undefined));
   return frontend;
+}
+
+/** What the demo app saw (its /__stats). */
+export interface AppStats {
+  readonly requests: number;
+  readonly maxConcurrent: number;
+  readonly methods: Record<string, number>;
+  readonly hosts: Record<string, number>;
+  readonly arrivals: number[];
+}
+
+/** Changes how a workload's demo app behaves (its /__behave: status, failRate, delayMs, reset). */
+export async function behave(mesh: LoopbackMesh, workload: string, query: string): Promise<void> {
+  await httpGet(mesh.workload(workload).appAddress as HostPort, `/__behave?${query}`);
+}
+
+export async function appStats(mesh: LoopbackMesh, workload: string): Promise<AppStats> {
+  return JSON.parse((await httpGet(mesh.workload(workload).appAddress as HostPort, '/__stats')).text) as AppStats;
+}
+
+/** One request's outcome as a caller of a sidecar sees it. */
+export interface SentResult {
+  readonly status: number;
+  /** The demo app that answered, when one did. */
+  readonly workload: string | undefined;
+  readonly flag: string | undefined;
+  readonly ms: number;
+  readonly body: string;
+}
+
+/** `count` requests to a sidecar's outbound port, `concurrency` at a time. */
+export async function sendRequests(outbound: HostPort, count: number, options: { method?: string; headers: Record<string, string>; concurrency?: number }): Promise<SentResult[]> {
+  const results: SentResult[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      const started = performance.now();
+      const response = await httpRequest(outbound, options.method ?? 'GET', '/', options.headers);
+      let workload: string | undefined;
+      try {
+        workload = (JSON.parse(response.text) as { workload?: string }).workload;
+      } catch {
+        workload = undefined;
+      }
+      const flag = response.headers[RESPONSE_FLAGS_HEADER];
+      results.push({ status: response.status, workload, flag: typeof flag === 'string' ? flag : undefined, ms: performance.now() - started, body: response.text });
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 1 }, worker));
+  return results;
 }

@@ -4,26 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LoopbackMesh, type MeshDocument } from '@weft/cli';
-import { RESPONSE_FLAGS_HEADER } from '@weft/proxy';
-import type { HostPort } from '@weft/runtime';
-import { httpGet, httpRequest, pollUntil, temporaryDirectory } from './helpers.ts';
+import { appStats as appStatsIn, behave as behaveIn, httpGet, httpRequest, pollUntil, sendRequests, temporaryDirectory, type AppStats, type SentResult } from './helpers.ts';
 
 const API_VERSION = 'mesh.weft.dev/v1alpha1';
-
-interface Result {
-  readonly status: number;
-  readonly workload: string | undefined;
-  readonly flag: string | undefined;
-  readonly ms: number;
-  readonly body: string;
-}
-
-interface AppStats {
-  readonly requests: number;
-  readonly maxConcurrent: number;
-  readonly hosts: Record<string, number>;
-  readonly arrivals: number[];
-}
 
 describe('traffic management through sidecars', () => {
   let mesh: LoopbackMesh;
@@ -58,37 +41,12 @@ describe('traffic management through sidecars', () => {
     });
   }
 
-  async function behave(workload: string, query: string): Promise<void> {
-    await httpGet(mesh.workload(workload).appAddress as HostPort, `/__behave?${query}`);
-  }
+  const behave = (workload: string, query: string): Promise<void> => behaveIn(mesh, workload, query);
+  const appStats = (workload: string): Promise<AppStats> => appStatsIn(mesh, workload);
+  const send = (count: number, options: { headers?: Record<string, string>; concurrency?: number; host?: string } = {}): Promise<SentResult[]> =>
+    sendRequests(mesh.workload('client').outbound, count, { headers: { host: options.host ?? 'orders:8080', ...options.headers }, concurrency: options.concurrency ?? 4 });
 
-  async function appStats(workload: string): Promise<AppStats> {
-    return JSON.parse((await httpGet(mesh.workload(workload).appAddress as HostPort, '/__stats')).text) as AppStats;
-  }
-
-  async function send(count: number, options: { headers?: Record<string, string>; concurrency?: number; host?: string } = {}): Promise<Result[]> {
-    const results: Result[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < count) {
-        next++;
-        const started = performance.now();
-        const response = await httpRequest(mesh.workload('client').outbound, 'GET', '/', { host: options.host ?? 'orders:8080', ...options.headers });
-        let workload: string | undefined;
-        try {
-          workload = (JSON.parse(response.text) as { workload?: string }).workload;
-        } catch {
-          workload = undefined;
-        }
-        const flag = response.headers[RESPONSE_FLAGS_HEADER];
-        results.push({ status: response.status, workload, flag: typeof flag === 'string' ? flag : undefined, ms: performance.now() - started, body: response.text });
-      }
-    };
-    await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
-    return results;
-  }
-
-  const count = (results: Result[], predicate: (result: Result) => boolean): number => results.filter(predicate).length;
+  const count = (results: SentResult[], predicate: (result: SentResult) => boolean): number => results.filter(predicate).length;
   const route = (http: Record<string, unknown>[]): MeshDocument => ({ apiVersion: API_VERSION, kind: 'TrafficRoute', metadata: { name: 'orders' }, spec: { hosts: ['orders'], http } });
   const policy = (spec: Record<string, unknown>): MeshDocument => ({ apiVersion: API_VERSION, kind: 'DestinationPolicy', metadata: { name: 'orders' }, spec: { host: 'orders', ...spec } });
   const subsets = [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }];

@@ -3,7 +3,9 @@
 // through its sidecar (plain HTTP to the sidecar's outbound port, upstream named in Host), and
 // answers with who it is and what its upstreams said. Also the application the tests use, so
 // it can misbehave on request (--fail-rate, --status, --delay-ms, or at run time through
-// /__behave) and reports what it saw on /__stats (requests, concurrency, hosts, arrival times).
+// /__behave, which can also make it drop the connection after reading a request, as a crash
+// mid-request would) and reports what it saw on /__stats (requests, methods, concurrency,
+// hosts, arrival times).
 // Like any meshed application it forwards the trace headers it received on the calls it makes,
 // so its sidecars' spans join one trace.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -37,8 +39,8 @@ runMain(log, async () => {
       'delay-ms': { type: 'string', default: '0' },
     },
   });
-  const behaviour = { status: Number(values.status), failRate: Number(values['fail-rate']), delayMs: Number(values['delay-ms']) };
-  const stats = { requests: 0, concurrent: 0, maxConcurrent: 0, hosts: {} as Record<string, number>, arrivals: [] as number[] };
+  const behaviour = { status: Number(values.status), failRate: Number(values['fail-rate']), delayMs: Number(values['delay-ms']), reset: 0 };
+  const stats = { requests: 0, concurrent: 0, maxConcurrent: 0, methods: {} as Record<string, number>, hosts: {} as Record<string, number>, arrivals: [] as number[] };
   const { workload, service, version } = values;
   const sidecar = values.outbound ? new Pool(`http://${values.outbound}`, { pipelining: 1 }) : undefined;
   if (values.call.length > 0 && !sidecar) throw new Error('--call needs --outbound (the sidecar to call through)');
@@ -62,7 +64,7 @@ runMain(log, async () => {
 
   function control(url: URL): unknown {
     if (url.pathname === '/__behave') {
-      for (const key of ['status', 'failRate', 'delayMs'] as const) {
+      for (const key of ['status', 'failRate', 'delayMs', 'reset'] as const) {
         const value = url.searchParams.get(key);
         if (value !== null) behaviour[key] = Number(value);
       }
@@ -82,10 +84,17 @@ runMain(log, async () => {
     stats.requests++;
     stats.concurrent++;
     stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.concurrent);
+    const method = request.method ?? '';
+    stats.methods[method] = (stats.methods[method] ?? 0) + 1;
     const host = request.headers.host ?? '';
     stats.hosts[host] = (stats.hosts[host] ?? 0) + 1;
     if (stats.arrivals.length < 100_000) stats.arrivals.push(Date.now());
     response.once('close', () => stats.concurrent--);
+    if (behaviour.reset) {
+      // The whole request (body included) was received, maybe acted on; no answer ever comes.
+      request.once('end', () => request.socket.destroy());
+      return;
+    }
     const failing = behaviour.status >= 400 || Math.random() < behaviour.failRate;
     const status = behaviour.status >= 400 ? behaviour.status : 503;
     const work = behaviour.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, behaviour.delayMs)) : Promise.resolve();

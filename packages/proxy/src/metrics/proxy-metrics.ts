@@ -130,6 +130,16 @@ export class ProxyMetrics implements TcpStreamObserver {
         this.set(state.xds().connected ? 1 : 0);
       },
     });
+    new Gauge({
+      name: 'weft_process_active_resources',
+      help: 'Resources keeping the event loop alive (sockets, servers, timers...), by type: a count that only grows is a leak',
+      labelNames: ['type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const type of process.getActiveResourcesInfo()) this.inc({ type });
+      },
+    });
   }
 
   /** Access-log lines dropped because stdout could not keep up, read at each scrape. */

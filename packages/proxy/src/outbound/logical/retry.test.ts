@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { RetryPolicyConfig } from '../../config/resources/route-policies.ts';
-import { ProxyError, ProxyErrorKind } from '../../errors.ts';
+import { ProxyError, ProxyErrorKind, RESPONSE_FLAGS_HEADER } from '../../errors.ts';
 import { newContext, PLAINTEXT, type Handler, type ProxyRequest } from '../../http/handler.ts';
 import { ATTEMPT_COUNT_HEADER, retryLayer, type RetryBudgets } from './retry.ts';
 
@@ -82,6 +82,23 @@ describe('retryLayer', () => {
     const grpc: Handler = () => Promise.resolve({ status: 200, headers: calls++ === 0 ? { 'grpc-status': '14' } : { 'grpc-status': '0' }, body: Readable.from([]) });
     await retryLayer(policy({ retryOn: new Set(['unavailable']) }), unlimited)(grpc)(request(), newContext('outbound'));
     assert.equal(calls, 2);
+  });
+
+  it("treats a peer sidecar's 503 UC as reset and 503 UF as connect-failure, but not an unverified upstream's", async () => {
+    const cases: [condition: string, flag: string, peer: string | undefined, tries: number][] = [
+      ['reset', 'UC', 'spiffe://cluster.local/ns/default/sa/orders', 2],
+      ['connect-failure', 'UF', 'spiffe://cluster.local/ns/default/sa/orders', 2],
+      ['reset', 'UF', 'spiffe://cluster.local/ns/default/sa/orders', 1],
+      ['connect-failure', 'UC', 'spiffe://cluster.local/ns/default/sa/orders', 1],
+      ['reset', 'UC', undefined, 1],
+    ];
+    for (const [condition, flag, upstreamPeer, tries] of cases) {
+      let calls = 0;
+      const handler: Handler = () => Promise.resolve(++calls === 1 ? { status: 503, headers: { [RESPONSE_FLAGS_HEADER]: flag }, body: null, upstreamPeer } : { status: 200, headers: {}, body: null });
+      const response = await retryLayer(policy({ retryOn: new Set([condition as 'reset']) }), unlimited)(handler)(request(), newContext('outbound'));
+      assert.equal(calls, tries, `${condition} after 503 ${flag} from ${upstreamPeer ?? 'an unverified upstream'}`);
+      assert.equal(response.status, tries === 2 ? 200 : 503);
+    }
   });
 
   it('does not retry when the budget is spent', async () => {

@@ -3,10 +3,12 @@
 // jitter, while attempts, the cluster's retry budget and maxRetries allow. Each attempt
 // carries weft-attempt-count. The body streams to the first attempt and is kept up to a cap;
 // a body larger than that, or not finished when the attempt failed, is not retried. The last
-// outcome goes back to the caller, flagged URX when retries ran out.
+// outcome goes back to the caller, flagged URX when retries ran out. A peer sidecar reports its
+// own application dropping the connection (or refusing it) as a 503 flagged UC (UF): that counts
+// as reset (connect-failure) here too, so retryOn means the same with a sidecar in between.
 import type { RetryCondition } from '@weft/proto';
 import type { RetryPolicyConfig } from '../../config/resources/route-policies.ts';
-import { ProxyError, ProxyErrorKind } from '../../errors.ts';
+import { ProxyError, ProxyErrorKind, RESPONSE_FLAGS_HEADER } from '../../errors.ts';
 import type { Layer, ProxyResponse } from '../../http/handler.ts';
 import { RefusedStreamError } from '../endpoint/upstream-errors.ts';
 import { replayableBody } from './replayable-body.ts';
@@ -36,8 +38,14 @@ function conditionsOf(outcome: Outcome, perTryTimedOut: boolean): RetryCondition
     if (kind === ProxyErrorKind.UPSTREAM_TIMEOUT && perTryTimedOut) return ['5xx', 'gateway-error'];
     return [];
   }
-  const { status, headers } = outcome.response;
+  const { status, headers, upstreamPeer } = outcome.response;
   const conditions: RetryCondition[] = [];
+  // Believed only from a sidecar proven by mTLS: the hop behind it is the one that failed.
+  if (status === 503 && upstreamPeer !== undefined) {
+    const flag = headers[RESPONSE_FLAGS_HEADER];
+    if (flag === ProxyErrorKind.UPSTREAM_RESET.flag) conditions.push('reset');
+    if (flag === ProxyErrorKind.UPSTREAM_CONNECT_FAILURE.flag) conditions.push('connect-failure');
+  }
   if (status >= 500) conditions.push('5xx');
   if (status === 502 || status === 503 || status === 504) conditions.push('gateway-error');
   if (status === 409) conditions.push('retriable-4xx');
