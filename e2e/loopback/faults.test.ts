@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { LoopbackMesh, type MeshDocument } from '@weft/cli';
 import { sidecarResources, type SidecarResources } from '../../bench/soak/sidecar-resources.ts';
-import { appStats as appStatsIn, behave as behaveIn, httpGet, pollUntil, sendRequests, temporaryDirectory, type AppStats, type SentResult } from './helpers.ts';
+import { appStats as appStatsIn, behave as behaveIn, httpGet, pollUntil, sendRequests, subscribeBeforeTheyExist, temporaryDirectory, type AppStats, type SentResult } from './helpers.ts';
 
 const API_VERSION = 'mesh.weft.dev/v1alpha1';
 const ORDERS_CLUSTER = 'outbound|8080||orders.default.svc.cluster.local';
@@ -49,6 +49,7 @@ describe('upstream faults through sidecars', () => {
         spec: { service: 'gone', address: '127.0.0.1', ports: [{ name: 'http', port: 8080, targetPort: await closedPort(), protocol: 'HTTP' }], serviceAccount: 'gone' },
       })),
     );
+    await subscribeBeforeTheyExist(mesh, 'client', ['orders:8080', 'gone:8080']);
   });
 
   after(async () => {

@@ -156,3 +156,14 @@ export async function sendRequests(outbound: HostPort, count: number, options: {
   await Promise.all(Array.from({ length: options.concurrency ?? 1 }, worker));
   return results;
 }
+
+/**
+ * Makes `workload`'s sidecar subscribe to `authorities` before they are in the mesh (on-demand
+ * discovery: it asks at the first request, is told 404 NR, and stays subscribed), so every later
+ * configuration of those services reaches it without a request first.
+ */
+export async function subscribeBeforeTheyExist(mesh: LoopbackMesh, workload: string, authorities: readonly string[]): Promise<void> {
+  for (const host of authorities) {
+    await pollUntil(`${workload}'s sidecar to ask for ${host}`, 15_000, async () => ((await httpRequest(mesh.workload(workload).outbound, 'GET', '/', { host })).status === 404 ? true : undefined));
+  }
+}

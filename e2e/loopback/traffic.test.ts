@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LoopbackMesh, type MeshDocument } from '@weft/cli';
-import { appStats as appStatsIn, behave as behaveIn, httpGet, httpRequest, pollUntil, sendRequests, temporaryDirectory, type AppStats, type SentResult } from './helpers.ts';
+import { appStats as appStatsIn, behave as behaveIn, httpGet, httpRequest, pollUntil, sendRequests, subscribeBeforeTheyExist, temporaryDirectory, type AppStats, type SentResult } from './helpers.ts';
 
 const API_VERSION = 'mesh.weft.dev/v1alpha1';
 
@@ -20,9 +20,7 @@ describe('traffic management through sidecars', () => {
     await mesh.addWorkload({ name: 'client', app: false });
     for (const [name, version] of [['orders-1', 'v1'], ['orders-2', 'v1'], ['orders-3', 'v2']] as const) await mesh.addWorkload({ name, service: 'orders', version });
     await mesh.addWorkload({ name: 'shadow-1', service: 'shadow' });
-    // On-demand discovery: the client's sidecar asks for orders at its first request (404 NR, not
-    // in the mesh yet) and stays subscribed, so every configuration below reaches it.
-    await pollUntil('the client sidecar to ask for orders', 15_000, async () => ((await httpRequest(mesh.workload('client').outbound, 'GET', '/', { host: 'orders:8080' })).status === 404 ? true : undefined));
+    await subscribeBeforeTheyExist(mesh, 'client', ['orders:8080']);
     await configure([]);
   });
 
