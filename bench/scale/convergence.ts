@@ -1,15 +1,17 @@
 // Control plane at scale: a mesh of SERVICES services with ENDPOINTS endpoints in all, and
-// PROXIES simulated proxies that speak the real ADS protocol (subscribe to every type, ACK each
-// response; they do not decode resources, so the figures are the control plane's). After every
-// proxy has synced, two changes: an endpoint added to one service, a route added to another.
-// For each: time from the mesh file's change to each proxy receiving the new version (p50/p99),
-// and responses sent per proxy. Control plane RSS and CPU at the end.
+// PROXIES simulated proxies that speak the real ADS protocol as on-demand proxies do (each names
+// the CALLS services it calls, ACKs each response; they do not decode resources, so the figures
+// are the control plane's). Every proxy calls svc-0 or svc-1 (half each: popular services) and 4
+// others spread over the mesh. After every proxy has synced, two changes: an endpoint added to
+// svc-0, a route added to svc-1. For each: time from the mesh file's change to each affected
+// proxy receiving the new version (p50/p99), responses per affected proxy, and responses that
+// went to proxies the change does not concern. Control plane RSS and CPU at the end.
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { histogramQuantile, ManagedProcess, parsePrometheusText, PROGRAMS, toMeshFile, type MeshDocument, type Sample } from '@weft/cli';
-import { DiscoveryRequest, resourceKindOf, resourceKindsInPushOrder, ResourceType, streamResourcesMethod, type ResourceKind } from '@weft/proto';
+import { DiscoveryRequest, onDemandResourceKinds, resourceKindOf, resourceKindsInPushOrder, ResourceType, streamResourcesMethod, type ResourceKind } from '@weft/proto';
 import protobuf from 'protobufjs/minimal.js';
 import { formatHostPort, pollUntil, type HostPort } from '@weft/runtime';
 import { cpuSeconds, peakRssMegabytes, rssMegabytes } from '../pair/proc-stats.ts';
@@ -18,6 +20,8 @@ import { percentile } from '../pair/stats.ts';
 const API_VERSION = 'mesh.weft.dev/v1alpha1';
 /** Streams per gRPC channel: several channels, as proxies would each have their own. */
 const STREAMS_PER_CHANNEL = 100;
+/** Services each simulated proxy calls. */
+const CALLS = 5;
 
 export interface ConvergenceOptions {
   readonly services: number;
@@ -26,11 +30,15 @@ export interface ConvergenceOptions {
 }
 
 export interface ChangeFigures {
+  /** Proxies that call the changed service. */
+  readonly affectedProxies: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
-  /** Responses each proxy got for the change (mean). */
+  /** Responses each affected proxy got for the change (mean). */
   readonly responsesPerProxy: number;
+  /** Responses sent to proxies that do not call the changed service (0 when scoping works). */
+  readonly responsesToOthers: number;
 }
 
 /** The control plane's own view of one change, from its metrics: parse and push apart. */
@@ -46,9 +54,9 @@ export interface ControlPlaneView {
 export interface StormFigures {
   readonly writes: number;
   readonly seconds: number;
-  /** Endpoint responses each proxy got during the storm (mean): coalescing keeps it far below `writes`. */
+  /** Endpoint responses each affected proxy got during the storm (mean): coalescing keeps it far below `writes`. */
   readonly endpointResponsesPerProxy: number;
-  /** From the last write to every proxy holding the final endpoints. */
+  /** From the last write to every proxy holding its final endpoints. */
   readonly settleMs: number;
 }
 
@@ -89,7 +97,16 @@ function readEnvelope(bytes: Buffer): Envelope {
   return envelope;
 }
 
+/** The services proxy `index` calls: svc-0 or svc-1, and CALLS - 1 others spread over the mesh. */
+function callsOf(index: number, services: number): number[] {
+  const called = new Set([index % 2]);
+  for (let step = 1; called.size < Math.min(CALLS, services); step++) called.add((index * 7 + step * 131) % services);
+  return [...called];
+}
+
 class SimulatedProxy {
+  readonly id: string;
+  readonly calls: ReadonlySet<number>;
   /** When each type's latest response arrived, and how many arrived since `mark()`. */
   readonly arrivals = new Map<ResourceKind, number>();
   readonly versions = new Map<ResourceKind, string>();
@@ -97,7 +114,15 @@ class SimulatedProxy {
   endpointResponses = 0;
   private readonly stream: ClientDuplexStream<DiscoveryRequest, Envelope>;
 
-  constructor(client: Client, workload: string) {
+  constructor(client: Client, workload: string, calls: readonly number[]) {
+    this.id = `${workload}.default`;
+    this.calls = new Set(calls);
+    // What an on-demand proxy names: routes by the authority its app used, clusters and endpoints by cluster name.
+    const names = (kind: ResourceKind): string[] => {
+      if (kind === 'route') return calls.map((service) => `svc-${service}:8080`).sort();
+      if (onDemandResourceKinds.has(kind)) return calls.map((service) => `outbound|8080||svc-${service}.default.svc.cluster.local`).sort();
+      return [];
+    };
     // Not decoding the resources keeps this process (1000 proxies on one core) from being the bottleneck.
     this.stream = client.makeBidiStreamRequest(streamResourcesMethod.path, streamResourcesMethod.requestSerialize, readEnvelope);
     this.stream.on('error', () => undefined);
@@ -107,10 +132,10 @@ class SimulatedProxy {
       this.versions.set(kind, response.versionInfo);
       this.responsesSinceMark++;
       if (kind === 'endpoints') this.endpointResponses++;
-      this.stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce }));
+      this.stream.write(DiscoveryRequest.create({ typeUrl: response.typeUrl, versionInfo: response.versionInfo, responseNonce: response.nonce, resourceNames: names(kind) }));
     });
     for (const [index, kind] of resourceKindsInPushOrder.entries()) {
-      this.stream.write(DiscoveryRequest.create({ typeUrl: ResourceType[kind].typeUrl, node: index === 0 ? { workload, namespace: 'default' } : null }));
+      this.stream.write(DiscoveryRequest.create({ typeUrl: ResourceType[kind].typeUrl, node: index === 0 ? { workload, namespace: 'default', onDemand: true } : null, resourceNames: names(kind) }));
     }
   }
 
@@ -173,16 +198,16 @@ async function writeMesh(file: string, docs: MeshDocument[] | string): Promise<v
   await rename(`${file}.tmp`, file);
 }
 
-/** The endpoints version the control plane wants every proxy to hold now (they all share it). */
-async function currentEndpointsVersion(debug: HostPort): Promise<string | undefined> {
+/** The endpoints version the control plane wants each proxy to hold now, by proxy id. */
+async function currentEndpointsVersions(debug: HostPort): Promise<Map<string, string | undefined>> {
   const response = await fetch(`http://${formatHostPort(debug)}/debug/syncz`);
-  const body = (await response.json()) as { proxies: { types: { endpoints?: { current?: string } } }[] };
-  return body.proxies[0]?.types.endpoints?.current;
+  const body = (await response.json()) as { proxies: { id: string; types: { endpoints?: { current?: string } } }[] };
+  return new Map(body.proxies.map((proxy) => [proxy.id, proxy.types.endpoints?.current]));
 }
 
 /**
- * Endpoint churn: the file alternates between two meshes (one endpoint more or less) every
- * STORM_INTERVAL_MS; then the time until every proxy holds the final endpoints.
+ * Endpoint churn: the file alternates between two meshes (an endpoint of svc-0 more or less)
+ * every STORM_INTERVAL_MS; then the time until every proxy holds its final endpoints.
  */
 async function storm(proxies: readonly SimulatedProxy[], meshFile: string, texts: readonly [string, string], debug: HostPort): Promise<StormFigures> {
   for (const proxy of proxies) proxy.endpointResponses = 0;
@@ -192,26 +217,30 @@ async function storm(proxies: readonly SimulatedProxy[], meshFile: string, texts
     await new Promise((resolve) => setTimeout(resolve, STORM_INTERVAL_MS));
   }
   const ended = performance.now();
-  const responses = proxies.reduce((sum, proxy) => sum + proxy.endpointResponses, 0) / proxies.length;
-  await pollUntil('every proxy to hold the final endpoints', 120_000, async () => {
-    const current = await currentEndpointsVersion(debug);
-    return current !== undefined && proxies.every((proxy) => proxy.versions.get('endpoints') === current) ? true : undefined;
-  }, 100);
+  const affected = proxies.filter((proxy) => proxy.calls.has(0));
+  const responses = affected.reduce((sum, proxy) => sum + proxy.endpointResponses, 0) / affected.length;
+  await pollUntil('every proxy to hold its final endpoints', 120_000, async () => {
+    const current = await currentEndpointsVersions(debug);
+    return proxies.every((proxy) => proxy.versions.get('endpoints') === current.get(proxy.id)) ? true : undefined;
+  }, 250);
   return { writes: STORM_WRITES, seconds: Number(((ended - started) / 1000).toFixed(1)), endpointResponsesPerProxy: Number(responses.toFixed(2)), settleMs: Math.round(performance.now() - ended) };
 }
 
-/** Time from `changedAt` to each proxy's arrival of `kind`, once every proxy has one after it. */
-async function converge(proxies: readonly SimulatedProxy[], kind: ResourceKind, changedAt: number): Promise<ChangeFigures> {
-  await pollUntil(`every proxy to receive the new ${kind}`, 120_000, () => (proxies.every((proxy) => (proxy.arrivals.get(kind) ?? 0) > changedAt) ? true : undefined), 20);
-  const delays = proxies.map((proxy) => (proxy.arrivals.get(kind) ?? 0) - changedAt).sort((a, b) => a - b);
-  // Late halves of a make-before-break push still count as responses for this change.
+/** Time from `changedAt` to each affected proxy's arrival of `kind`, once every one has one after it. */
+async function converge(proxies: readonly SimulatedProxy[], service: number, kind: ResourceKind, changedAt: number): Promise<ChangeFigures> {
+  const affected = proxies.filter((proxy) => proxy.calls.has(service));
+  await pollUntil(`every proxy calling svc-${service} to receive the new ${kind}`, 120_000, () => (affected.every((proxy) => (proxy.arrivals.get(kind) ?? 0) > changedAt) ? true : undefined), 20);
+  const delays = affected.map((proxy) => (proxy.arrivals.get(kind) ?? 0) - changedAt).sort((a, b) => a - b);
+  // Late halves of a make-before-break push, and any stray push to others, still count.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const round = (value: number): number => Math.round(value);
   return {
+    affectedProxies: affected.length,
     p50Ms: round(percentile(delays, 0.5)),
     p99Ms: round(percentile(delays, 0.99)),
     maxMs: round(delays.at(-1) ?? 0),
-    responsesPerProxy: Number((proxies.reduce((sum, proxy) => sum + proxy.responsesSinceMark, 0) / proxies.length).toFixed(2)),
+    responsesPerProxy: Number((affected.reduce((sum, proxy) => sum + proxy.responsesSinceMark, 0) / affected.length).toFixed(2)),
+    responsesToOthers: proxies.filter((proxy) => !proxy.calls.has(service)).reduce((sum, proxy) => sum + proxy.responsesSinceMark, 0),
   };
 }
 
@@ -228,7 +257,7 @@ export async function measureConvergence(options: ConvergenceOptions): Promise<C
     const started = performance.now();
     for (let index = 0; index < options.proxies; index++) {
       if (index % STREAMS_PER_CHANNEL === 0) clients.push(new Client(xds, credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }));
-      proxies.push(new SimulatedProxy(clients.at(-1) as Client, `svc-${index}-0`));
+      proxies.push(new SimulatedProxy(clients.at(-1) as Client, `svc-${index}-0`, callsOf(index, options.services)));
     }
     await pollUntil('every proxy to sync', 300_000, () => (proxies.every((proxy) => proxy.arrivals.size === resourceKindsInPushOrder.length) ? true : undefined), 50);
     const initialSyncMs = Math.round(performance.now() - started);
@@ -246,13 +275,13 @@ export async function measureConvergence(options: ConvergenceOptions): Promise<C
     const before = await scrape(debug);
     let changedAt = mark();
     await writeMesh(meshFile, documents(options, [added]));
-    const endpointAdded = await converge(proxies, 'endpoints', changedAt);
+    const endpointAdded = await converge(proxies, 0, 'endpoints', changedAt);
     const endpointAddedInside = controlPlaneView(before, await scrape(debug));
 
     const route: MeshDocument = { apiVersion: API_VERSION, kind: 'TrafficRoute', metadata: { name: 'svc-1', namespace: 'default' }, spec: { hosts: ['svc-1'], http: [{ timeout: '3s', route: [{ destination: { host: 'svc-1' } }] }] } };
     changedAt = mark();
     await writeMesh(meshFile, documents(options, [added, route]));
-    const routeAdded = await converge(proxies, 'route', changedAt);
+    const routeAdded = await converge(proxies, 1, 'route', changedAt);
 
     const churn = await storm(proxies, meshFile, [toMeshFile(documents(options, [route])), toMeshFile(documents(options, [added, route]))], debug);
 

@@ -1,6 +1,7 @@
 // bench/scale: how a sidecar and the control plane grow with the mesh. For each mesh size
 // (services, one endpoint each, all answered by one tiny app in this process), a control plane
-// (file registry) and one sidecar start; the sidecar calls 5 of the services; we record the time
+// (file registry) and one sidecar start (once with --discovery on-demand, the default, once with all);
+// the sidecar calls 5 of the services; we record the time
 // from the sidecar's start to its first routed 200, the sidecar's and the control plane's RSS,
 // and the control plane's CPU. Then the control plane's convergence with simulated proxies
 // (convergence.ts). Usage: npm run bench:scale -- [--sizes 10,100,1000,5000]
@@ -24,8 +25,13 @@ const API_VERSION = 'mesh.weft.dev/v1alpha1';
 const CALLED_SERVICES = 5;
 const REQUESTS_PER_SERVICE = 200;
 
+/** The sidecar's --discovery: on-demand (the default) and, for comparison, all. */
+const DISCOVERY_MODES = ['on-demand', 'all'] as const;
+type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
+
 interface SizeFigures {
   readonly services: number;
+  readonly discovery: DiscoveryMode;
   /** Sidecar start to its first 200 through a route (certificate-less: config only). */
   readonly proxyStartToFirstRouteMs: number;
   readonly proxyRssMb: number;
@@ -79,8 +85,8 @@ function meshDocuments(services: number, appPort: number, clientInbound: HostPor
   return documents;
 }
 
-async function measureSize(services: number, appPort: number, root: string): Promise<SizeFigures> {
-  const dir = join(root, String(services));
+async function measureSize(services: number, discovery: DiscoveryMode, appPort: number, root: string): Promise<SizeFigures> {
+  const dir = join(root, `${services}-${discovery}`);
   const meshFile = join(dir, 'mesh.yaml');
   await mkdir(dir, { recursive: true });
   await writeFile(meshFile, toMeshFile([]));
@@ -91,7 +97,7 @@ async function measureSize(services: number, appPort: number, root: string): Pro
     const xds = await controlPlane.listening('xds');
     // The sidecar's inbound address must be in the mesh file, so it starts first, then the file.
     const startedAt = performance.now();
-    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', 'client', '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS], { env: { ...env, NODE_OPTIONS: PROXY_NODE_OPTIONS } });
+    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', 'client', '--namespace', 'default', '--discovery', discovery, ...EPHEMERAL_PROXY_LISTENERS], { env: { ...env, NODE_OPTIONS: PROXY_NODE_OPTIONS } });
     const [outbound, inbound] = await Promise.all([proxy.listening('outbound'), proxy.listening('inbound')]);
     await writeFile(`${meshFile}.tmp`, toMeshFile(meshDocuments(services, appPort, inbound)));
     await rename(`${meshFile}.tmp`, meshFile);
@@ -108,6 +114,7 @@ async function measureSize(services: number, appPort: number, root: string): Pro
     }
     return {
       services,
+      discovery,
       proxyStartToFirstRouteMs: Math.round(proxyStartToFirstRouteMs),
       proxyRssMb: Number(rssMegabytes(proxy.child.pid ?? 0).toFixed(1)),
       controlPlaneRssMb: Number(rssMegabytes(controlPlane.child.pid ?? 0).toFixed(1)),
@@ -119,12 +126,16 @@ async function measureSize(services: number, appPort: number, root: string): Pro
   }
 }
 
+function byServices(rows: readonly SizeFigures[], discovery: DiscoveryMode, value: (row: SizeFigures) => number): Record<string, number> {
+  return Object.fromEntries(rows.filter((row) => row.discovery === discovery).map((row) => [String(row.services), value(row)]));
+}
+
 function convergenceReport(figures: ConvergenceFigures): string {
-  const row = (change: string, values: ConvergenceFigures['endpointAdded']): string[] => [change, String(values.p50Ms), String(values.p99Ms), String(values.maxMs), values.responsesPerProxy.toFixed(2)];
-  return `control plane: ${figures.services} services, ${figures.endpoints} endpoints, ${figures.proxies} simulated proxies (real ADS streams, ACK at once); initial sync of all proxies ${figures.initialSyncMs} ms; control plane RSS ${figures.cpRssMb} MB, CPU ${figures.cpCpuSeconds} s in all\n\n${table(
-    ['change (mesh file edited)', 'to every proxy p50 ms', 'p99 ms', 'max ms', 'responses per proxy'],
-    [row('endpoint added to one service', figures.endpointAdded), row('route added to one service', figures.routeAdded)],
-  )}\n\nthe endpoint change as the control plane measured it: model built from the mesh file in ${figures.endpointAddedInside.modelBuildMs} ms (mean), then published model -> proxy ACK p50 ${figures.endpointAddedInside.pushToAckP50Ms} ms, p99 ${figures.endpointAddedInside.pushToAckP99Ms} ms\nendpoint churn storm: ${figures.storm.writes} mesh file writes in ${figures.storm.seconds} s (an endpoint added and removed): each proxy got ${figures.storm.endpointResponsesPerProxy} endpoint responses during it, and every proxy held the final endpoints ${figures.storm.settleMs} ms after the last write; control plane peak RSS ${figures.cpPeakRssMb} MB\n`;
+  const row = (change: string, values: ConvergenceFigures['endpointAdded']): string[] => [change, String(values.affectedProxies), String(values.p50Ms), String(values.p99Ms), String(values.maxMs), values.responsesPerProxy.toFixed(2), String(values.responsesToOthers)];
+  return `control plane: ${figures.services} services, ${figures.endpoints} endpoints, ${figures.proxies} simulated on-demand proxies calling 5 services each (real ADS streams, ACK at once); initial sync of all proxies ${figures.initialSyncMs} ms; control plane RSS ${figures.cpRssMb} MB, CPU ${figures.cpCpuSeconds} s in all\n\n${table(
+    ['change (mesh file edited)', 'proxies calling it', 'to each of them p50 ms', 'p99 ms', 'max ms', 'responses per such proxy', 'responses to other proxies'],
+    [row('endpoint added to svc-0', figures.endpointAdded), row('route added to svc-1', figures.routeAdded)],
+  )}\n\nthe endpoint change as the control plane measured it: model built from the mesh file in ${figures.endpointAddedInside.modelBuildMs} ms (mean), then published model -> proxy ACK p50 ${figures.endpointAddedInside.pushToAckP50Ms} ms, p99 ${figures.endpointAddedInside.pushToAckP99Ms} ms\nendpoint churn storm: ${figures.storm.writes} mesh file writes in ${figures.storm.seconds} s (an endpoint added and removed): each proxy calling svc-0 got ${figures.storm.endpointResponsesPerProxy} endpoint responses during it, and every proxy held its final endpoints ${figures.storm.settleMs} ms after the last write; control plane peak RSS ${figures.cpPeakRssMb} MB\n`;
 }
 
 async function main(): Promise<number> {
@@ -141,8 +152,10 @@ async function main(): Promise<number> {
   const results: SizeFigures[] = [];
   try {
     for (const size of sizes) {
-      progress(`${size} services`);
-      results.push(await measureSize(size, app.port, root));
+      for (const discovery of DISCOVERY_MODES) {
+        progress(`${size} services, --discovery ${discovery}`);
+        results.push(await measureSize(size, discovery, app.port, root));
+      }
     }
   } finally {
     app.close();
@@ -152,17 +165,18 @@ async function main(): Promise<number> {
   const convergence = await measureConvergence(scale);
   process.stdout.write(
     `weft bench/scale — one sidecar calling ${CALLED_SERVICES} services (${REQUESTS_PER_SERVICE} requests each) in meshes of growing size\n\n${table(
-      ['services', 'sidecar start → first routed 200 ms', 'sidecar RSS MB', 'control plane RSS MB', 'control plane CPU s'],
-      results.map((row) => [String(row.services), String(row.proxyStartToFirstRouteMs), row.proxyRssMb.toFixed(1), row.controlPlaneRssMb.toFixed(1), row.controlPlaneCpuSeconds.toFixed(2)]),
+      ['services', 'sidecar --discovery', 'sidecar start → first routed 200 ms', 'sidecar RSS MB', 'control plane RSS MB', 'control plane CPU s'],
+      results.map((row) => [String(row.services), row.discovery, String(row.proxyStartToFirstRouteMs), row.proxyRssMb.toFixed(1), row.controlPlaneRssMb.toFixed(1), row.controlPlaneCpuSeconds.toFixed(2)]),
     )}\n`,
   );
   process.stdout.write(`\n${convergenceReport(convergence)}`);
   const latest = await updateLatest(
     'scale',
     {
-      proxyRssMbByServices: Object.fromEntries(results.map((row) => [String(row.services), row.proxyRssMb])),
-      proxyStartToFirstRouteMsByServices: Object.fromEntries(results.map((row) => [String(row.services), row.proxyStartToFirstRouteMs])),
-      cpRssMbByServices: Object.fromEntries(results.map((row) => [String(row.services), row.controlPlaneRssMb])),
+      proxyRssMbByServices: byServices(results, 'on-demand', (row) => row.proxyRssMb),
+      proxyRssMbByServicesWithDiscoveryAll: byServices(results, 'all', (row) => row.proxyRssMb),
+      proxyStartToFirstRouteMsByServices: byServices(results, 'on-demand', (row) => row.proxyStartToFirstRouteMs),
+      cpRssMbByServices: byServices(results, 'on-demand', (row) => row.controlPlaneRssMb),
       cpConvergenceMs: { p50: convergence.endpointAdded.p50Ms, p99: convergence.endpointAdded.p99Ms },
       cpRssMb: convergence.cpPeakRssMb,
       convergence,
