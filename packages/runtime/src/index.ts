@@ -6,3 +6,4 @@ export * from './duration.ts';
 export * from './poll.ts';
 export * from './proxy-node-options.ts';
 export * from './seeded-random.ts';
+export * from './linear-regexp.ts';

@@ -1,6 +1,7 @@
 // A cursor over one untrusted document value that knows its path, so every rejection names
 // the exact field ("spec.http[0].route[1].weight: ..."). Validators read documents only
 // through this, and produce typed, frozen model objects.
+import { linearRegExpProblem } from '@weft/runtime';
 
 export type FieldPath = readonly (string | number)[];
 
@@ -44,12 +45,6 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 /** The longest delay a Node.js timer honours (longer ones fire after 1 ms), about 24.8 days. */
 export const MAX_DURATION_MS = 2_147_483_647;
-
-/** V8's SyntaxError without the pattern it repeats ("Invalid regular expression: /<pattern>/: <problem>"). */
-export function regexProblem(error: Error, pattern: string): string {
-  const prefix = `Invalid regular expression: /${pattern}/`;
-  return error.message.startsWith(prefix) ? error.message.slice(prefix.length).replace(/^[a-z]*: /, '') : error.message;
-}
 
 export class Field {
   readonly value: unknown;
@@ -173,14 +168,11 @@ export class Field {
     return ms;
   }
 
-  /** A regular expression that must compile (ECMAScript syntax). */
+  /** A regular expression that must compile (ECMAScript syntax) and match in linear time (RE2's subset). */
   regex(): string {
     const value = this.string();
-    try {
-      new RegExp(value);
-    } catch (error) {
-      this.fail(`invalid regular expression: ${regexProblem(error as Error, value)}`);
-    }
+    const problem = linearRegExpProblem(value);
+    if (problem !== undefined) this.fail(`invalid regular expression: ${problem}`);
     return value;
   }
 

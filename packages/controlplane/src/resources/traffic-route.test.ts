@@ -30,6 +30,8 @@ describe('TrafficRoute: query parameter matches', () => {
   it('refuses what is not a StringMatch, and bad regexes', () => {
     assertRefused(trafficRouteWith(`{match: [{queryParams: {debug: {present: true}}}], ${DEST}}`), 'spec.http[0].match[0].queryParams.debug.present', 'unknown field');
     assertRefused(trafficRouteWith(`{match: [{queryParams: {page: {regex: "[0-9"}}}], ${DEST}}`), 'spec.http[0].match[0].queryParams.page.regex', 'invalid regular expression');
+    // RE2's subset: what cannot match in linear time is refused where it is written.
+    assertRefused(trafficRouteWith(`{match: [{uri: {regex: "(?=/admin)/.*"}}], ${DEST}}`), 'spec.http[0].match[0].uri.regex', 'invalid regular expression: backreferences and lookaround are not supported');
   });
 });
 

@@ -39,12 +39,20 @@ describe('decodeRouteConfiguration', () => {
     ]);
   });
 
+  it('matches a pattern that backtracks catastrophically in linear time', () => {
+    // 2^40 steps on a backtracking engine alone: this test would not end.
+    const host = decode([{ name: 'nested', match: { path: { regex: '/(a+)+' } }, clusters: to('a') }]);
+    assert.equal(host.routes[0]?.matches({ method: 'GET', path: `/${'a'.repeat(40)}!`, query: '', headers: {} }), false);
+    assert.equal(host.routes[0]?.matches({ method: 'GET', path: `/${'a'.repeat(40)}`, query: '', headers: {} }), true);
+  });
+
   it('refuses weights that do not sum to 100, empty routes and bad regexes', () => {
     const refuses = (routes: weft.config.v1.Route.$Properties[], pattern: RegExp) =>
       assert.throws(() => decode(routes), (error: unknown) => error instanceof InvalidResourceError && pattern.test(error.message));
     refuses([{ clusters: [{ cluster: 'a', weight: 60 }, { cluster: 'b', weight: 30 }] }], /route 0: cluster weights sum to 90, not 100/);
     refuses([{ clusters: [] }], /route has no clusters/);
     refuses([{ match: { path: { regex: '(' } }, clusters: to('a') }], /invalid regex/);
+    refuses([{ match: { path: { regex: '/(a)\\1' } }, clusters: to('a') }], /invalid regex: backreferences and lookaround are not supported/);
     refuses([{ match: { headers: [{ name: 'X-Upper', present: true }] }, clusters: to('a') }], /not a lower-case header name/);
   });
 });

@@ -2,6 +2,7 @@
 // routes, first match wins. Matchers are compiled here, once, so the request path only runs
 // prepared predicates.
 import { ResourceType, type weft } from '@weft/proto';
+import { compileLinearRegExp } from '@weft/runtime';
 import type { HeaderMap } from '../../http/handler.ts';
 import { checkPort, enumName, InvalidResourceError, timerMs } from './invalid-resource.ts';
 import { PROTOCOLS, type Protocol } from './listener.ts';
@@ -107,10 +108,9 @@ function compileString(match: weft.config.v1.StringMatch.$Properties | null | un
     let regex: RegExp;
     try {
       // Anchored: the whole value must match, as in Envoy's safe_regex.
-      regex = new RegExp(`^(?:${match.regex})$`);
+      regex = compileLinearRegExp(`^(?:${match.regex})$`);
     } catch (error) {
-      // V8's message repeats the whole pattern, which may be any length.
-      throw new InvalidResourceError(where, `invalid regex: ${(error as Error).message.slice(0, 200)}`);
+      throw new InvalidResourceError(where, `invalid regex: ${(error as Error).message}`);
     }
     return (value) => regex.test(value);
   }
