@@ -52,7 +52,7 @@ describe('UpstreamCluster: requests the upstream never received', () => {
   const pools = new UpstreamPools();
   const servers: Http2Server[] = [];
   after(async () => {
-    await pools.close();
+    await pools.destroy();
     for (const server of servers) server.close();
   });
 
