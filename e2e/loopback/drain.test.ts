@@ -53,7 +53,7 @@ describe('sidecar drain on SIGTERM', () => {
     await removeDir?.();
   });
 
-  it('fails readiness, refuses new connections, closes HTTP/1.1 and HTTP/2 peers gracefully, finishes requests in flight (which still call out), then exits', async () => {
+  it('fails readiness, refuses new connections, closes HTTP/1.1 and HTTP/2 peers gracefully, finishes requests in flight (which still call out), then exits', { timeout: 60_000 }, async () => {
     const middle = mesh.workload('middle');
     const app = middle.appAddress as HostPort;
     const headers = { host: 'middle:8080', [TARGET_PORT_HEADER]: String(app.port) };
@@ -101,7 +101,7 @@ describe('sidecar drain on SIGTERM', () => {
     session.destroy();
   });
 
-  it('exits at the drain deadline when a request in flight does not finish', async () => {
+  it('exits at the drain deadline when a request in flight does not finish', { timeout: 60_000 }, async () => {
     const stuck = mesh.workload('stuck');
     const app = stuck.appAddress as HostPort;
     const client = new Client(`http://${formatHostPort(stuck.inbound)}`);
