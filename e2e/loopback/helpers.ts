@@ -68,28 +68,59 @@ export function answeredBy(result: HttpResult, upstream = true): string | undefi
   return upstream ? body.upstream?.[0]?.body?.workload : body.workload;
 }
 
-/** Requests sent one after another until stopped, counting outcomes and who answered. */
+export interface TrafficOptions {
+  /** Requests per second, each sent on schedule however long earlier ones take (open loop); default one after another. */
+  readonly perSecond?: number;
+  readonly headers?: Record<string, string>;
+  /** Whether the workload that answered is the called app's upstream (default) or the app itself. */
+  readonly upstream?: boolean;
+}
+
+/** Requests until stopped, counting outcomes (a refused or cut connection is a failure too) and who answered. */
 export class SteadyTraffic {
+  sent = 0;
   ok = 0;
   readonly failures: string[] = [];
   readonly answeredBy = new Set<string>();
   private running = true;
   private readonly done: Promise<void>;
 
-  constructor(address: HostPort) {
+  constructor(address: HostPort, options: TrafficOptions = {}) {
+    const { perSecond } = options;
     this.done = (async () => {
+      const inFlight = new Set<Promise<void>>();
+      const started = performance.now();
       while (this.running) {
-        const response = await httpGet(address);
-        if (response.status === 200) {
-          this.ok++;
-          this.answeredBy.add(answeredBy(response) ?? '?');
-        } else {
-          this.failures.push(`${new Date().toISOString()} ${response.status} ${response.text}`);
+        const request = this.send(address, options);
+        if (perSecond === undefined) {
+          await request;
+          continue;
         }
+        inFlight.add(request);
+        void request.then(() => inFlight.delete(request));
+        const due = started + (this.sent * 1000) / perSecond;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
       }
+      await Promise.all(inFlight);
     })();
   }
 
+  private async send(address: HostPort, options: TrafficOptions): Promise<void> {
+    this.sent++;
+    try {
+      const response = await httpGet(address, '/', options.headers);
+      if (response.status === 200) {
+        this.ok++;
+        this.answeredBy.add(answeredBy(response, options.upstream ?? true) ?? '?');
+      } else {
+        this.failures.push(`${new Date().toISOString()} ${response.status} ${response.text}`);
+      }
+    } catch (error) {
+      this.failures.push(`${new Date().toISOString()} ${String(error)}`);
+    }
+  }
+
+  /** Stops sending; resolves once every request sent has its outcome. */
   async stop(): Promise<void> {
     this.running = false;
     await this.done;

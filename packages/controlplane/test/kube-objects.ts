@@ -45,13 +45,13 @@ export function pod({ name, ip, namespace = 'default', labels = {}, serviceAccou
 }
 
 /** The EndpointSlice the endpoint controller keeps for `serviceName`, listing `pods`. */
-export function endpointSlice(serviceName: string, pods: readonly { name: string; ip: string; ready?: boolean }[], ports: readonly PortSpec[], namespace = 'default'): KubeObject {
+export function endpointSlice(serviceName: string, pods: readonly { name: string; ip: string; ready?: boolean; terminating?: boolean }[], ports: readonly PortSpec[], namespace = 'default'): KubeObject {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name: `${serviceName}-abcde`, namespace, labels: { 'kubernetes.io/service-name': serviceName } },
     addressType: 'IPv4',
-    endpoints: pods.map(({ name, ip, ready = true }) => ({ addresses: [ip], conditions: { ready, serving: ready, terminating: false }, targetRef: { kind: 'Pod', name, namespace } })),
+    endpoints: pods.map(({ name, ip, ready = true, terminating = false }) => ({ addresses: [ip], conditions: { ready, serving: ready, terminating }, targetRef: { kind: 'Pod', name, namespace } })),
     ports: ports.map(({ name, targetPort, appProtocol }) => ({ name: name ?? '', port: targetPort, protocol: 'TCP', appProtocol })),
   };
 }

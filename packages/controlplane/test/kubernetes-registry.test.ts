@@ -66,6 +66,16 @@ describe('Kubernetes registry: the mesh from Services, EndpointSlices and Pods',
     assert.equal(model.services.get('empty.default.svc.cluster.local')?.endpoints.length, 0);
   });
 
+  it('takes a terminating pod out of rotation even while it still serves (ready and serving true)', async () => {
+    const ready = (model: MeshModel, workload: string) => model.services.get(ORDERS)?.endpoints.find((endpoint) => endpoint.workload === workload)?.ready;
+    api.apply(endpointSlice('orders', [{ name: 'orders-v1-0', ip: '10.0.0.11' }, { name: 'orders-v2-0', ip: '10.0.0.12' }], [{ name: 'http', port: 8080, targetPort: 9080 }]));
+    await waitForModel(registry, 'both orders pods ready', (model) => ready(model, 'orders-v1-0.default') === true && ready(model, 'orders-v2-0.default') === true);
+    // As a Service with publishNotReadyAddresses reports a pod being deleted: still ready and serving, but terminating.
+    api.apply(endpointSlice('orders', [{ name: 'orders-v1-0', ip: '10.0.0.11', terminating: true }, { name: 'orders-v2-0', ip: '10.0.0.12' }], [{ name: 'http', port: 8080, targetPort: 9080 }]));
+    const model = await waitForModel(registry, 'orders-v1-0 out of rotation', (candidate) => ready(candidate, 'orders-v1-0.default') === false);
+    assert.equal(ready(model, 'orders-v2-0.default'), true);
+  });
+
   it('makes a meshed pod that backs no Service a workload, so its sidecar gets configuration', async () => {
     api.apply(pod({ name: 'batch-0', ip: '10.0.0.31', serviceAccount: 'batch' }));
     api.apply(pod({ name: 'plain-0', ip: '10.0.0.32', sidecar: false }));

@@ -9,6 +9,9 @@ import { DISCOVERY_MODES, Proxy, type ProxyOptions } from './proxy.ts';
 import { DEFAULT_BATCH_SETTINGS } from './tracing/otlp-exporter.ts';
 import { DEFAULT_SAMPLING_PERCENT, parseTracingFlags } from './tracing/tracing-options.ts';
 
+/** A pod's default grace period (30 s) less the margin injection leaves (5 s). */
+const DEFAULT_DRAIN_DEADLINE = '25s';
+
 const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [options]
 
   --xds-address HOST:PORT      control plane xDS address (env WEFT_XDS_ADDRESS)
@@ -41,6 +44,11 @@ const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [option
   --tracing-max-batch N        spans per export request; default ${DEFAULT_BATCH_SETTINGS.maxBatchSize}
   --tracing-flush-interval-ms N  export what is queued this often; default ${DEFAULT_BATCH_SETTINGS.flushIntervalMs}
   --tracing-export-timeout-ms N  an export not answered within this failed; default ${DEFAULT_BATCH_SETTINGS.exportTimeoutMs}
+  --drain-deadline DURATION    on SIGTERM the sidecar drains (readiness fails, inbound stops accepting
+                               and finishes what is in flight, outbound keeps working) and exits
+                               once inbound is idle and the application has stopped calling out, or
+                               after this long at most; injection sets it from the pod's grace
+                               period (env WEFT_DRAIN_DEADLINE); default ${DEFAULT_DRAIN_DEADLINE}
   --access-log MODE            one JSON line per request on stdout: off, all or sampled:PERCENT
                                (env WEFT_ACCESS_LOG); default off
   --log-level LEVEL            default info (env WEFT_LOG_LEVEL)`;
@@ -73,6 +81,7 @@ runMain(log, async () => {
     'tracing-export-timeout-ms': { type: 'string', default: String(DEFAULT_BATCH_SETTINGS.exportTimeoutMs) },
     'access-log': { type: 'string', default: env.WEFT_ACCESS_LOG ?? 'off' },
     discovery: { type: 'string', default: env.WEFT_DISCOVERY ?? 'on-demand' },
+    'drain-deadline': { type: 'string', default: env.WEFT_DRAIN_DEADLINE ?? DEFAULT_DRAIN_DEADLINE },
   });
   if (!values) return;
   if (!values['xds-address'] || !values.workload) throw new Error(`--xds-address and --workload are required\n${USAGE}`);
@@ -83,6 +92,7 @@ runMain(log, async () => {
   const accessLog = parseAccessLogMode(values['access-log'], '--access-log');
   const discovery = DISCOVERY_MODES.find((mode) => mode === values.discovery);
   if (!discovery) throw new Error(`--discovery must be one of ${DISCOVERY_MODES.join(', ')}, got "${values.discovery}"`);
+  const drainDeadlineMs = parseDuration(values['drain-deadline'], '--drain-deadline') * 1000;
   let identity: ProxyOptions['identity'];
   if (values['token-file']) {
     if (!values['ca-root-cert']) throw new Error('--token-file needs --ca-root-cert (the root that signed the control plane certificate)');
@@ -114,5 +124,8 @@ runMain(log, async () => {
     discovery,
   });
   await proxy.start();
-  stopOnSignals(log, () => proxy.stop());
+  stopOnSignals(log, async () => {
+    await proxy.drain(drainDeadlineMs);
+    await proxy.stop();
+  });
 });

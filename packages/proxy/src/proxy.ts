@@ -22,6 +22,8 @@ import { InboundAdmission } from './inbound/inbound-admission.ts';
 import { inboundHandler } from './inbound/inbound-handler.ts';
 import { attachInboundUpgrade, serveOpaqueTcp, serveTcpTunnel } from './inbound/inbound-tunnels.ts';
 import { createInboundListener } from './inbound/inbound-listener.ts';
+import { ConnectionDrain } from './inbound/connection-drain.ts';
+import { countingStreams, InFlight } from './http/in-flight.ts';
 import { connectionOf } from './http/connection-info.ts';
 import { createStatsServer, ProxyMetrics, type ProxyStateSource } from './metrics/proxy-metrics.ts';
 import { ACCESS_LOG_OFF, AccessLog, type AccessLogMode } from './observability/access-log.ts';
@@ -69,6 +71,12 @@ export interface ProxyOptions {
 export const DISCOVERY_MODES = ['on-demand', 'all'] as const;
 export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 
+/**
+ * How long a draining sidecar waits, once inbound is idle, for its application's outbound calls
+ * to stop: nothing in flight outbound for this long is taken to mean the application is done.
+ */
+export const OUTBOUND_QUIET_MS = 1000;
+
 export type BoundProxy = Record<'outbound' | 'inbound' | 'admin' | 'stats' | 'health', HostPort>;
 
 async function listen(server: Server, name: string, address: HostPort, log: Logger): Promise<HostPort> {
@@ -92,6 +100,10 @@ export class Proxy {
   /** The HTTP servers behind the outbound and inbound listeners, fed connections by them. */
   private readonly protocolServers: { close(): void }[];
   private readonly servers: Record<keyof BoundProxy, Server>;
+  /** Outbound exchanges and tunnels in flight: the application calling out. */
+  private readonly outboundInFlight = new InFlight();
+  private readonly inboundConnections: ConnectionDrain;
+  private draining = false;
 
   constructor(options: ProxyOptions) {
     this.options = options;
@@ -140,7 +152,7 @@ export class Proxy {
     // First in both stacks: request id, trace headers, and what spans and access logs report.
     const observed = telemetryLayer(this.tracer);
     const admission = new InboundAdmission(this.store, new Authorizer(this.store), `${workload}.${namespace}`);
-    const outbound: ServeOptions = { direction: 'outbound', handler: observed(routes.handler), log, onComplete, connectionOf };
+    const outbound: ServeOptions = { direction: 'outbound', handler: observed(routes.handler), log, onComplete, connectionOf, inFlight: this.outboundInFlight };
     const inbound: ServeOptions = {
       direction: 'inbound',
       handler: observed(inboundHandler({ admission, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}`, trustPlaintextMetadata: !identity })),
@@ -154,12 +166,13 @@ export class Proxy {
       routes,
       clusters,
       log,
-      streams: this.metrics,
+      streams: countingStreams(this.outboundInFlight, this.metrics),
       onComplete: (context: RequestContext, status: number, flag: string) => onComplete({ context, status, flag, durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 }),
     };
     attachOutboundTunnels(outboundServers.http1, outboundTunnels);
     const tunnels = { admission, appHost: options.appHost, log, connectionOf, workload: `${workload}.${namespace}`, streams: this.metrics };
     attachInboundUpgrade(inboundServers.http1, tunnels);
+    this.inboundConnections = new ConnectionDrain(inboundServers);
     this.protocolServers = [outboundServers.http1, outboundServers.http2, inboundServers.http1, inboundServers.http2];
     this.servers = {
       outbound: createOutboundListener({
@@ -183,9 +196,9 @@ export class Proxy {
         plaintextAllowed: () => this.plaintextAllowed(),
         log,
       }),
-      admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace }, workloadIdentity: identity, metrics: this.metrics, log }),
+      admin: createAdminServer({ store: this.store, ads: this.ads, clusters, identity: { workload, namespace }, workloadIdentity: identity, metrics: this.metrics, log, draining: () => this.draining }),
       stats: createStatsServer(this.metrics),
-      health: createHealthServer(this.store, identity),
+      health: createHealthServer({ store: this.store, identity, draining: () => this.draining }),
     };
   }
 
@@ -241,12 +254,36 @@ export class Proxy {
     return bound;
   }
 
+  /**
+   * Graceful shutdown, up to `deadlineMs`: readiness fails at once, the inbound listener stops
+   * accepting, HTTP/2 peers get GOAWAY and HTTP/1.1 peers `Connection: close`, requests in
+   * flight finish; outbound keeps working. Resolves when inbound has no connection left and
+   * nothing has been in flight outbound for OUTBOUND_QUIET_MS (the application is done), or at
+   * the deadline, whichever comes first. `stop` then closes what remains.
+   */
+  async drain(deadlineMs: number): Promise<'idle' | 'deadline'> {
+    const { log } = this.options;
+    this.draining = true;
+    log.info({ deadlineMs }, 'draining');
+    const inboundClosed = new Promise<void>((resolve) => this.servers.inbound.close(() => resolve()));
+    this.inboundConnections.start();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      inboundClosed.then(() => this.outboundInFlight.quiet(OUTBOUND_QUIET_MS)).then(() => 'idle' as const),
+      new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs))),
+    ]);
+    clearTimeout(timer);
+    const inboundConnections = await new Promise<number>((resolve) => this.servers.inbound.getConnections((_error, count) => resolve(count)));
+    log.info({ outcome, inboundConnections, outboundInFlight: this.outboundInFlight.active }, 'drained');
+    return outcome;
+  }
+
   async stop(): Promise<void> {
     this.identity?.stop();
     this.ads.stop();
     for (const server of [...Object.values(this.servers), ...this.protocolServers]) server.close();
     for (const server of [this.servers.admin, this.servers.stats, this.servers.health] as HttpServer[]) server.closeIdleConnections();
-    await Promise.all([this.outboundPools.close(), this.inboundPools.close(), this.tracer.close()]);
+    await Promise.all([this.outboundPools.destroy(), this.inboundPools.destroy(), this.tracer.close()]);
     this.accessLog.flush();
   }
 }

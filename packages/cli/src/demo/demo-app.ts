@@ -73,7 +73,10 @@ runMain(log, async () => {
     return stats;
   }
 
+  let stopping = false;
   const server = createServer((request, response) => {
+    // Stopping: each connection closes after its response, so the server can finish.
+    if (stopping) response.setHeader('connection', 'close');
     request.resume();
     const url = new URL(request.url ?? '/', 'http://app');
     if (url.pathname === '/__stats' || url.pathname === '/__behave') {
@@ -114,8 +117,11 @@ runMain(log, async () => {
   await new Promise<void>((resolve) => server.listen(address.port, address.host, resolve));
   logListening(log, 'app', { host: address.host, port: (server.address() as AddressInfo).port });
   stopOnSignals(log, async () => {
-    server.close();
+    // Requests in flight finish, their calls out included; idle connections close now.
+    stopping = true;
+    const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
+    await closed;
     await sidecar?.close();
   });
 });

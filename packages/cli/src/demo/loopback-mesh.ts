@@ -161,6 +161,31 @@ export class LoopbackMesh {
    */
   async addWorkload(spec: WorkloadSpec, options: { ready?: boolean } = {}): Promise<RunningWorkload> {
     if (options.ready === false) this.notReady.add(spec.name);
+    const { sidecar, outbound, inbound, admin, stats, health } = await this.startSidecar(spec);
+    let app: ManagedProcess | undefined;
+    let appAddress: HostPort | undefined;
+    if (spec.app ?? true) {
+      app = this.spawn(`${spec.name}/app`, spec.program ?? PROGRAMS.demoApp, [
+        '--workload',
+        spec.name,
+        '--service',
+        spec.service ?? spec.name,
+        '--version',
+        spec.version ?? 'v1',
+        '--outbound',
+        formatHostPort(outbound),
+        ...(spec.calls ?? []).flatMap((host) => ['--call', host]),
+        ...(spec.appArgs ?? []),
+      ]);
+      appAddress = await app.listening('app');
+    }
+    const workload: RunningWorkload = { spec, sidecar, app, outbound, inbound, admin, stats, health, appAddress };
+    this.workloads.set(spec.name, workload);
+    return workload;
+  }
+
+  /** The sidecar process of `spec` and the addresses it bound. */
+  private async startSidecar(spec: WorkloadSpec): Promise<Pick<RunningWorkload, 'sidecar' | 'outbound' | 'inbound' | 'admin' | 'stats' | 'health'>> {
     if (!this.xds) throw new Error('start the control plane first');
     const namespace = spec.namespace ?? 'default';
     const identityArgs = this.identity
@@ -177,31 +202,34 @@ export class LoopbackMesh {
       ...EPHEMERAL_PROXY_LISTENERS,
       ...(spec.proxyArgs ?? []),
     ], { NODE_OPTIONS: PROXY_NODE_OPTIONS });
-    const [outbound, inbound, admin, stats, health] = await Promise.all(['outbound', 'inbound', 'admin', 'stats', 'health'].map((listener) => sidecar.listening(listener)));
-    let app: ManagedProcess | undefined;
-    let appAddress: HostPort | undefined;
-    if (spec.app ?? true) {
-      app = this.spawn(`${spec.name}/app`, spec.program ?? PROGRAMS.demoApp, [
-        '--workload',
-        spec.name,
-        '--service',
-        spec.service ?? spec.name,
-        '--version',
-        spec.version ?? 'v1',
-        '--outbound',
-        formatHostPort(outbound as HostPort),
-        ...(spec.calls ?? []).flatMap((host) => ['--call', host]),
-        ...(spec.appArgs ?? []),
-      ]);
-      appAddress = await app.listening('app');
-    }
-    const workload = { spec, sidecar, app, outbound, inbound, admin, stats, health, appAddress } as RunningWorkload;
-    this.workloads.set(spec.name, workload);
-    return workload;
+    const [outbound, inbound, admin, stats, health] = (await Promise.all(['outbound', 'inbound', 'admin', 'stats', 'health'].map((listener) => sidecar.listening(listener)))) as [HostPort, HostPort, HostPort, HostPort, HostPort];
+    return { sidecar, outbound, inbound, admin, stats, health };
   }
 
-  setReady(name: string): void {
+  /**
+   * A new sidecar beside a workload's running application, as when only the sidecar container
+   * restarts; the old one is left as it is (stop it yourself). Its document names the new
+   * sidecar; the application keeps calling out through the old one's port.
+   */
+  async replaceSidecar(name: string): Promise<RunningWorkload> {
+    const old = this.workload(name);
+    const replacement: RunningWorkload = { ...old, ...(await this.startSidecar(old.spec)) };
+    this.workloads.set(name, replacement);
+    return replacement;
+  }
+
+  /** Stops a workload's application and sidecar together (SIGTERM, as a kubelet does) and forgets it. */
+  async removeWorkload(name: string): Promise<void> {
+    const { app, sidecar } = this.workload(name);
+    await Promise.all([app?.stop(), sidecar.stop()]);
+    this.workloads.delete(name);
     this.notReady.delete(name);
+  }
+
+  /** Whether the workload's document says ready (a kubelet's readiness, as the mesh file carries it). */
+  setReady(name: string, ready = true): void {
+    if (ready) this.notReady.delete(name);
+    else this.notReady.add(name);
   }
 
   /** Resolves once the workload's sidecar holds its inbound listeners: it can take traffic. */

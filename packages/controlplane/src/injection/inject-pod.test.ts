@@ -86,6 +86,22 @@ describe('injectPod', () => {
     ]);
   });
 
+  it("derives the proxy's drain deadline from the pod's grace period, and refuses a bad one", () => {
+    const drainDeadline = (gracePeriod: unknown): string | undefined => {
+      const pod = samplePod();
+      (pod.spec as Record<string, unknown>).terminationGracePeriodSeconds = gracePeriod;
+      const [, proxy] = spec(inject(pod).pod).initContainers as [Container, Container];
+      return (proxy.env as { name: string; value?: string }[]).find((entry) => entry.name === 'WEFT_DRAIN_DEADLINE')?.value;
+    };
+    assert.equal(drainDeadline(60), '55s');
+    assert.equal(drainDeadline(6), '3s');
+    assert.equal(drainDeadline(0), '1s');
+    assert.equal(drainDeadline(null), '25s', 'null is the default, 30 s');
+    const pod = samplePod();
+    (pod.spec as Record<string, unknown>).terminationGracePeriodSeconds = '30';
+    assert.match(refusal(pod), /spec\.terminationGracePeriodSeconds: expected an integer/);
+  });
+
   it('weft-proxy: flags, downward-API env, ports, probes, resources, security context, mounts', () => {
     const [, proxy] = spec(inject(samplePod()).pod).initContainers as [Container, Container];
     assert.equal(proxy.image, 'registry.example/weft-proxy:0.1.0');
@@ -111,6 +127,7 @@ describe('injectPod', () => {
       WEFT_LOG_LEVEL: 'info',
       WEFT_TRUST_DOMAIN: 'cluster.local',
       NODE_OPTIONS: '--max-semi-space-size=2',
+      WEFT_DRAIN_DEADLINE: '25s',
     });
     assert.deepEqual(proxy.ports, [
       { name: 'weft-metrics', containerPort: 15090, protocol: 'TCP' },

@@ -7,7 +7,7 @@ import { INJECTOR_VERSION, type InjectionSettings } from './injection-settings.t
 import { decideInjection, INJECTED_STATUS, type PodFacts, type SkipOutcome } from './injection-policy.ts';
 import { jsonPointer, type JsonPatchOperation } from './json-patch.ts';
 import { ANNOTATIONS, readSidecarOptions, type Annotations } from './pod-annotations.ts';
-import { initContainer, proxyContainer, PROXY_PORTS, RESERVED_CONTAINER_NAMES, RESERVED_VOLUME_NAMES, sidecarVolumes, type KubeObject } from './sidecar-containers.ts';
+import { DEFAULT_GRACE_PERIOD_SECONDS, initContainer, proxyContainer, PROXY_PORTS, RESERVED_CONTAINER_NAMES, RESERVED_VOLUME_NAMES, sidecarVolumes, type KubeObject } from './sidecar-containers.ts';
 
 export type InjectionOutcome = 'injected' | SkipOutcome;
 
@@ -36,6 +36,8 @@ interface PodReading {
   readonly hasAnnotations: boolean;
   readonly hasInitContainers: boolean;
   readonly hasVolumes: boolean;
+  /** The pod's terminationGracePeriodSeconds (Kubernetes' default when absent). */
+  readonly gracePeriodSeconds: number;
 }
 
 interface Additions {
@@ -74,6 +76,7 @@ function readPod(pod: unknown, context: InjectionContext): PodReading {
   const ephemeralContainers = spec.get('ephemeralContainers').list();
   const volumes = spec.get('volumes').list();
   const hostNetwork = spec.get('hostNetwork');
+  const gracePeriod = spec.get('terminationGracePeriodSeconds');
   const allContainers = [...initContainers, ...containers, ...ephemeralContainers];
   return {
     facts: {
@@ -90,6 +93,7 @@ function readPod(pod: unknown, context: InjectionContext): PodReading {
     hasAnnotations: metadata.get('annotations').present,
     hasInitContainers: spec.get('initContainers').present,
     hasVolumes: spec.get('volumes').present,
+    gracePeriodSeconds: gracePeriod.present && gracePeriod.value !== null ? gracePeriod.integer(0, Number.MAX_SAFE_INTEGER) : DEFAULT_GRACE_PERIOD_SECONDS,
   };
 }
 
@@ -143,7 +147,7 @@ export function injectPod(pod: unknown, settings: InjectionSettings, context: In
   checkReservedNames(reading);
   const options = readSidecarOptions(reading.facts.annotations, settings);
   const additions: Additions = {
-    initContainers: [initContainer(settings, options.capture), proxyContainer(settings, options)],
+    initContainers: [initContainer(settings, options.capture), proxyContainer(settings, options, reading.gracePeriodSeconds)],
     volumes: sidecarVolumes(),
     annotations: annotationAdditions(reading.facts.annotations),
   };

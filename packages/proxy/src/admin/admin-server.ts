@@ -9,7 +9,7 @@ import type { ConfigStore } from '../config/config-store.ts';
 import type { ClusterManager } from '../outbound/concrete/cluster-manager.ts';
 import type { WorkloadIdentity } from '../identity/workload-identity.ts';
 import type { AdsClient } from '../xds/ads-client.ts';
-import { readinessEndpoint } from './health-server.ts';
+import { readinessEndpoint, type ReadinessSource } from './health-server.ts';
 import { redactSecrets } from './redact.ts';
 
 function configDump(store: ConfigStore): Record<string, unknown> {
@@ -44,6 +44,7 @@ export interface AdminOptions {
   readonly workloadIdentity: WorkloadIdentity | undefined;
   readonly metrics: ProxyMetrics;
   readonly log: Logger;
+  readonly draining: ReadinessSource['draining'];
 }
 
 export function createAdminServer(options: AdminOptions): Server {
@@ -51,7 +52,7 @@ export function createAdminServer(options: AdminOptions): Server {
   return createJsonServer({
     '/stats': prometheusEndpoint(metrics),
     '/logging': loggingEndpoint(options.log),
-    '/ready': readinessEndpoint(store, workloadIdentity),
+    '/ready': readinessEndpoint({ store, identity: workloadIdentity, draining: options.draining }),
     // Certificates are public; keys never leave WorkloadIdentity.
     '/config_dump': () => [200, { node: identity, xds: ads.status(), certificate: workloadIdentity?.status() ?? null, configs: configDump(store) }],
     '/clusters': () => [

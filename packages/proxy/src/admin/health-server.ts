@@ -6,14 +6,22 @@ import { createJsonServer, type JsonEndpoints } from '@weft/runtime';
 import type { ConfigStore } from '../config/config-store.ts';
 import type { WorkloadIdentity } from '../identity/workload-identity.ts';
 
-/** Ready once the sidecar can carry traffic: a certificate (with mTLS) and complete configuration. */
-export function readinessEndpoint(store: ConfigStore, identity: WorkloadIdentity | undefined): JsonEndpoints[string] {
+/** What readiness depends on besides configuration and certificate. */
+export interface ReadinessSource {
+  readonly store: ConfigStore;
+  readonly identity: WorkloadIdentity | undefined;
+  /** True from the shutdown signal on: the pod must leave its Services' endpoints. */
+  readonly draining: () => boolean;
+}
+
+/** Ready once the sidecar can carry traffic (a certificate with mTLS, complete configuration) and until it drains. */
+export function readinessEndpoint({ store, identity, draining }: ReadinessSource): JsonEndpoints[string] {
   return () => {
-    const reason = identity && identity.spiffeId === undefined ? 'waiting for a certificate' : !store.complete ? 'waiting for configuration' : undefined;
+    const reason = draining() ? 'draining' : identity && identity.spiffeId === undefined ? 'waiting for a certificate' : !store.complete ? 'waiting for configuration' : undefined;
     return reason === undefined ? [200, { ready: true }] : [503, { ready: false, reason }];
   };
 }
 
-export function createHealthServer(store: ConfigStore, identity: WorkloadIdentity | undefined): Server {
-  return createJsonServer({ '/healthz/ready': readinessEndpoint(store, identity) });
+export function createHealthServer(readiness: ReadinessSource): Server {
+  return createJsonServer({ '/healthz/ready': readinessEndpoint(readiness) });
 }

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '@weft/runtime';
 import { ProxyError, ProxyErrorKind, RESPONSE_FLAGS_HEADER } from '../errors.ts';
 import type { Handler, HeaderMap, ProxyRequest, ProxyResponse, RequestContext } from './handler.ts';
+import type { InFlight } from './in-flight.ts';
 
 export interface Completion {
   readonly context: RequestContext;
@@ -34,6 +35,8 @@ export interface ExchangeOptions {
   readonly handler: Handler;
   readonly log: Logger;
   readonly onComplete?: (completion: Completion) => void;
+  /** Counts each exchange from its start until its response is done (a drain waits for them). */
+  readonly inFlight?: InFlight;
 }
 
 const NO_TRAILERS = (): Promise<undefined> => Promise.resolve(undefined);
@@ -74,7 +77,9 @@ export function runExchange(options: ExchangeOptions, request: ProxyRequest, con
   const { handler, log, onComplete } = options;
   let flag = '';
   if (request.body) countBytes(request.body, (bytes) => (context.requestBytes += bytes));
+  const settle = options.inFlight?.begin();
   sink.onClose(() => {
+    settle?.();
     if (!sink.finished) callerGone.abort(new ProxyError(ProxyErrorKind.DOWNSTREAM_GONE, 'caller went away'));
     const answered = flag || context.flag || '';
     onComplete?.({ context, status: sink.status, flag: sink.finished ? answered : answered || 'DC', durationSeconds: Number(process.hrtime.bigint() - context.startedAt) / 1e9 });

@@ -1,9 +1,9 @@
 // Services, EndpointSlices and Pods as the mesh model's declared services and workloads. A
 // Service declares its ports (so it exists, and routes to it stay valid, with no pods); each
 // pod an EndpointSlice lists becomes a Workload backing that Service, with the slice's port
-// numbers as target ports and the slice's conditions as readiness. Meshed pods that back no
+// numbers as target ports and the slice's conditions as readiness (terminating pods leave). Meshed pods that back no
 // Service are workloads too: their sidecars need configuration all the same.
-import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1EndpointConditions, V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import { PROXY_CONTAINER_NAME } from '../../injection/sidecar-containers.ts';
 import type { DeclaredService, ServicePort } from '../../model/mesh-model.ts';
 import { inferProtocol, type Protocol, type Workload, type WorkloadPort } from '../../resources/workload.ts';
@@ -61,6 +61,16 @@ function podReady(pod: V1Pod): boolean {
   return pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
 }
 
+/**
+ * Whether an EndpointSlice endpoint takes new requests: ready (absent conditions mean ready, as
+ * the EndpointSlice API documents) and not terminating. A terminating pod leaves rotation even
+ * while it still serves (`ready` stays true for Services with publishNotReadyAddresses), as
+ * Istio and Linkerd do for normal traffic: its sidecar is draining.
+ */
+function inRotation(conditions: V1EndpointConditions | undefined): boolean {
+  return (conditions?.ready ?? true) && conditions?.terminating !== true;
+}
+
 interface Backing {
   readonly services: Set<string>;
   readonly ports: Map<number, WorkloadPort>;
@@ -93,8 +103,7 @@ export function kubernetesWorkloads(services: readonly DeclaredService[], slices
       }
       entry.services.add(service.name);
       for (const port of ports) if (!entry.ports.has(port.port)) entry.ports.set(port.port, port);
-      // Absent conditions mean ready, as the EndpointSlice API documents.
-      if (endpoint.conditions?.ready ?? true) entry.ready = true;
+      if (inRotation(endpoint.conditions)) entry.ready = true;
     }
   }
 

@@ -6,7 +6,8 @@ import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import type { ProxyRequest, ProxyResponse, RequestContext } from '../../http/handler.ts';
 import type { Socket } from 'node:net';
 import { formatHostPort } from '@weft/runtime';
-import { upstreamError } from '../endpoint/upstream-errors.ts';
+import { neverProcessed, upstreamError } from '../endpoint/upstream-errors.ts';
+import { replayableBody, replayWithinGrace } from '../logical/replayable-body.ts';
 import type { EndpointConfig } from '../../config/resources/endpoints.ts';
 import type { MtlsTarget } from '../endpoint/mtls-connector.ts';
 import type { UpstreamPools, UpstreamTarget } from '../endpoint/upstream-pools.ts';
@@ -14,6 +15,13 @@ import { peerMetadataHeaders } from '../../metrics/peer-metadata.ts';
 import { createPicker, type EndpointState, type Picker } from './balancers.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { OutlierDetector } from './outlier-detector.ts';
+
+/**
+ * Sends of one request that may follow a send the upstream provably never received (see
+ * neverProcessed), each to an endpoint not tried yet when there is one. Independent of any
+ * retry policy: a peer draining (GOAWAY, closed listener) must not fail requests.
+ */
+const UNPROCESSED_RESENDS = 2;
 
 /** Header naming the application port when connecting to a peer's sidecar directly. */
 export const TARGET_PORT_HEADER = 'weft-target-port';
@@ -142,7 +150,22 @@ export class UpstreamCluster {
     return endpoint;
   }
 
+  /** Forwards to one endpoint; a send the upstream never received goes again (UNPROCESSED_RESENDS). */
   async handle(request: ProxyRequest, context: RequestContext): Promise<ProxyResponse> {
+    const body = replayableBody(request.body, request.headers['content-length']);
+    let attemptBody = body.first();
+    for (let resends = 0; ; resends++) {
+      try {
+        return await this.send({ ...request, body: attemptBody }, context);
+      } catch (error) {
+        const replay = resends < UNPROCESSED_RESENDS && neverProcessed(error) ? await replayWithinGrace(body, request.signal) : undefined;
+        if (replay === undefined) throw error;
+        attemptBody = replay;
+      }
+    }
+  }
+
+  private async send(request: ProxyRequest, context: RequestContext): Promise<ProxyResponse> {
     const release = await this.breaker.admit(this.config.name, request.signal);
     let endpoint: EndpointState;
     try {

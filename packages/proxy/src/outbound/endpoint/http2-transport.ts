@@ -130,4 +130,10 @@ export class Http2Transport {
     if (!session || session.closed) return Promise.resolve();
     return new Promise((resolve) => session.close(() => resolve()));
   }
+
+  destroy(): Promise<void> {
+    this.session?.destroy();
+    this.session = undefined;
+    return Promise.resolve();
+  }
 }

@@ -16,6 +16,16 @@ export class RefusedStreamError extends ProxyError {
   readonly refusedStream = true;
 }
 
+/**
+ * Whether a failure proves the upstream never received the request: a stream the peer refused
+ * (GOAWAY from a draining sidecar, REFUSED_STREAM) or a connection it refused (its listener is
+ * closed). Sending it again cannot run it twice.
+ */
+export function neverProcessed(error: unknown): boolean {
+  if (error instanceof RefusedStreamError) return true;
+  return error instanceof ProxyError && error.kind === ProxyErrorKind.UPSTREAM_CONNECT_FAILURE && (error.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED';
+}
+
 export function upstreamError(error: unknown, signal: AbortSignal, address: string): Error {
   if (signal.aborted) {
     return signal.reason instanceof ProxyError ? signal.reason : new ProxyError(ProxyErrorKind.DOWNSTREAM_GONE, 'caller went away', { cause: error });

@@ -35,7 +35,10 @@ export interface UpstreamTarget {
 
 export interface Transport {
   send(request: ProxyRequest, extraHeaders?: HeaderMap): Promise<ProxyResponse>;
+  /** Gracefully: requests in flight finish first. */
   close(): Promise<void>;
+  /** At once, cutting requests in flight. */
+  destroy(): Promise<void>;
 }
 
 class Http1Transport implements Transport {
@@ -53,6 +56,10 @@ class Http1Transport implements Transport {
 
   close(): Promise<void> {
     return this.pool.close();
+  }
+
+  destroy(): Promise<void> {
+    return this.pool.destroy();
   }
 }
 
@@ -141,9 +148,10 @@ export class UpstreamPools {
     }
   }
 
-  async close(): Promise<void> {
+  /** Closes every transport at once (the process is exiting: what a drain left is cut). */
+  async destroy(): Promise<void> {
     const transports = [...this.transports.values()];
     this.transports.clear();
-    await Promise.all(transports.map((transport) => transport.close()));
+    await Promise.all(transports.map((transport) => transport.destroy()));
   }
 }

@@ -3,6 +3,7 @@
 // on the side up to a cap. Once the body has ended within the cap it can be replayed; a larger
 // (or unfinished) body cannot.
 import { PassThrough, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Bodies up to this size are kept so a retry or a mirror can send them again. */
 export const DEFAULT_BODY_BUFFER_CAP = 64 * 1024;
@@ -14,6 +15,19 @@ export interface ReplayableBody {
   replay(): Readable | null | undefined;
   /** Resolves when the body has been read to its end (or failed, or outgrew the cap). */
   readonly settled: Promise<void>;
+}
+
+/** How long another attempt waits for a body still arriving before giving up on replaying it. */
+const BODY_GRACE_MS = 100;
+
+/**
+ * The body again, for another attempt: at once when it has ended within the cap, else once it
+ * ends within a short grace (an upstream can answer before the caller has finished sending).
+ * undefined when it cannot be replayed, or the caller left.
+ */
+export async function replayWithinGrace(body: ReplayableBody, signal: AbortSignal): Promise<Readable | null | undefined> {
+  if (body.replay() === undefined) await Promise.race([body.settled, sleep(BODY_GRACE_MS, undefined, { signal }).catch(() => undefined)]);
+  return signal.aborted ? undefined : body.replay();
 }
 
 const EMPTY: ReplayableBody = { first: () => null, replay: () => null, settled: Promise.resolve() };

@@ -11,12 +11,9 @@ import type { RetryPolicyConfig } from '../../config/resources/route-policies.ts
 import { ProxyError, ProxyErrorKind, RESPONSE_FLAGS_HEADER } from '../../errors.ts';
 import type { Layer, ProxyResponse } from '../../http/handler.ts';
 import { RefusedStreamError } from '../endpoint/upstream-errors.ts';
-import { replayableBody } from './replayable-body.ts';
+import { replayableBody, replayWithinGrace } from './replayable-body.ts';
 
 export const ATTEMPT_COUNT_HEADER = 'weft-attempt-count';
-
-/** How long a retry waits, after its backoff, for a body still arriving. */
-const BODY_GRACE_MS = 100;
 
 /** The retry budget of the cluster a request was sent to. */
 export interface RetryBudgets {
@@ -93,9 +90,7 @@ export function retryLayer(policy: RetryPolicyConfig, budgets: RetryBudgets, ran
       const again = !request.signal.aborted && retriable(policy, outcome, perTry?.signal.aborted ?? false);
       if (again && attempt <= policy.attempts) {
         await sleep(random() * Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** (attempt - 1)), request.signal);
-        // An upstream can answer before the caller has finished sending: give the body a moment.
-        if (body.replay() === undefined) await Promise.race([body.settled, sleep(BODY_GRACE_MS, request.signal)]);
-        const replay = request.signal.aborted ? undefined : body.replay();
+        const replay = await replayWithinGrace(body, request.signal);
         const release = replay === undefined ? undefined : budgets.startRetry(context.clusterName ?? '');
         if (replay !== undefined && release) {
           releaseRetry = release;
