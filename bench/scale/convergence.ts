@@ -27,6 +27,8 @@ export interface ConvergenceOptions {
   readonly services: number;
   readonly endpoints: number;
   readonly proxies: number;
+  /** The control plane's V8 old-space limit in MB (--max-old-space-size); V8's default when undefined. */
+  readonly cpHeapMb?: number;
 }
 
 export interface ChangeFigures {
@@ -248,7 +250,9 @@ export async function measureConvergence(options: ConvergenceOptions): Promise<C
   const dir = await mkdtemp(join(tmpdir(), 'weft-convergence-'));
   const meshFile = join(dir, 'mesh.yaml');
   await writeMesh(meshFile, documents(options, []));
-  const controlPlane = new ManagedProcess('controlplane', PROGRAMS.controlPlane, ['--registry', `file:${meshFile}`, '--xds-address', '127.0.0.1:0', '--debug-address', '127.0.0.1:0'], { env: { WEFT_LOG_LEVEL: 'warn' } });
+  const controlPlane = new ManagedProcess('controlplane', PROGRAMS.controlPlane, ['--registry', `file:${meshFile}`, '--xds-address', '127.0.0.1:0', '--debug-address', '127.0.0.1:0'], {
+    env: { WEFT_LOG_LEVEL: 'warn', ...(options.cpHeapMb === undefined ? {} : { NODE_OPTIONS: `--max-old-space-size=${options.cpHeapMb}` }) },
+  });
   const clients: Client[] = [];
   const proxies: SimulatedProxy[] = [];
   try {

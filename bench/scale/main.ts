@@ -5,7 +5,8 @@
 // from the sidecar's start to its first routed 200, the sidecar's and the control plane's RSS,
 // and the control plane's CPU. Then the control plane's convergence with simulated proxies
 // (convergence.ts). Usage: npm run bench:scale -- [--sizes 10,100,1000,5000]
-// [--services 1000 --endpoints 10000 --proxies 1000]
+// [--services 1000 --endpoints 10000 --proxies 1000] [--cp-heap-mb N: the control plane's
+// --max-old-space-size, as deploy/k8s sets it]
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -132,7 +133,7 @@ function byServices(rows: readonly SizeFigures[], discovery: DiscoveryMode, valu
 
 function convergenceReport(figures: ConvergenceFigures): string {
   const row = (change: string, values: ConvergenceFigures['endpointAdded']): string[] => [change, String(values.affectedProxies), String(values.p50Ms), String(values.p99Ms), String(values.maxMs), values.responsesPerProxy.toFixed(2), String(values.responsesToOthers)];
-  return `control plane: ${figures.services} services, ${figures.endpoints} endpoints, ${figures.proxies} simulated on-demand proxies calling 5 services each (real ADS streams, ACK at once); initial sync of all proxies ${figures.initialSyncMs} ms; control plane RSS ${figures.cpRssMb} MB, CPU ${figures.cpCpuSeconds} s in all\n\n${table(
+  return `control plane: ${figures.services} services, ${figures.endpoints} endpoints, ${figures.proxies} simulated on-demand proxies calling 5 services each (real ADS streams, ACK at once); initial sync of all proxies ${figures.initialSyncMs} ms; control plane RSS ${figures.cpRssMb} MB, CPU ${figures.cpCpuSeconds} s in all (V8 old space: ${figures.cpHeapMb === undefined ? 'default' : `${figures.cpHeapMb} MB`})\n\n${table(
     ['change (mesh file edited)', 'proxies calling it', 'to each of them p50 ms', 'p99 ms', 'max ms', 'responses per such proxy', 'responses to other proxies'],
     [row('endpoint added to svc-0', figures.endpointAdded), row('route added to svc-1', figures.routeAdded)],
   )}\n\nthe endpoint change as the control plane measured it: model built from the mesh file in ${figures.endpointAddedInside.modelBuildMs} ms (mean), then published model -> proxy ACK p50 ${figures.endpointAddedInside.pushToAckP50Ms} ms, p99 ${figures.endpointAddedInside.pushToAckP99Ms} ms\nendpoint churn storm: ${figures.storm.writes} mesh file writes in ${figures.storm.seconds} s (an endpoint added and removed): each proxy calling svc-0 got ${figures.storm.endpointResponsesPerProxy} endpoint responses during it, and every proxy held its final endpoints ${figures.storm.settleMs} ms after the last write; control plane peak RSS ${figures.cpPeakRssMb} MB\n`;
@@ -140,13 +141,15 @@ function convergenceReport(figures: ConvergenceFigures): string {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { sizes: { type: 'string', default: '10,100,1000,5000' }, services: { type: 'string', default: '1000' }, endpoints: { type: 'string', default: '10000' }, proxies: { type: 'string', default: '1000' } },
+    options: { sizes: { type: 'string', default: '10,100,1000,5000' }, services: { type: 'string', default: '1000' }, endpoints: { type: 'string', default: '10000' }, proxies: { type: 'string', default: '1000' }, 'cp-heap-mb': { type: 'string' } },
   });
   const sizes = values.sizes.split(',').map(Number);
   if (sizes.some((size) => !Number.isInteger(size) || size < 5)) throw new Error(`--sizes: whole numbers of at least ${CALLED_SERVICES}, got "${values.sizes}"`);
   const scale = { services: Number(values.services), endpoints: Number(values.endpoints), proxies: Number(values.proxies) };
   for (const [name, value] of Object.entries(scale)) if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: a positive whole number, got ${value}`);
   if (scale.proxies > scale.services) throw new Error('--proxies: at most one simulated proxy per service');
+  const cpHeapMb = values['cp-heap-mb'] === undefined ? undefined : Number(values['cp-heap-mb']);
+  if (cpHeapMb !== undefined && (!Number.isInteger(cpHeapMb) || cpHeapMb < 64)) throw new Error(`--cp-heap-mb: a whole number of at least 64, got ${values['cp-heap-mb']}`);
   const app = await startApp();
   const root = await mkdtemp(join(tmpdir(), 'weft-scale-'));
   const results: SizeFigures[] = [];
@@ -162,7 +165,7 @@ async function main(): Promise<number> {
     await rm(root, { recursive: true, force: true });
   }
   progress(`control plane: ${scale.services} services, ${scale.endpoints} endpoints, ${scale.proxies} simulated proxies`);
-  const convergence = await measureConvergence(scale);
+  const convergence = await measureConvergence({ ...scale, cpHeapMb });
   process.stdout.write(
     `weft bench/scale — one sidecar calling ${CALLED_SERVICES} services (${REQUESTS_PER_SERVICE} requests each) in meshes of growing size\n\n${table(
       ['services', 'sidecar --discovery', 'sidecar start → first routed 200 ms', 'sidecar RSS MB', 'control plane RSS MB', 'control plane CPU s'],
