@@ -2,7 +2,8 @@
 // weft-proxy: the sidecar. Gets its configuration from the control plane and carries the
 // workload's traffic.
 import { readFile } from 'node:fs/promises';
-import { createLogger, parseDuration, parseHostPort, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
+import { createLogger, parseDuration, parseHostPort, parsePositiveInteger, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
+import { DEFAULT_HTTP_LIMITS } from './http/request-limits.ts';
 import { parseAccessLogMode } from './observability/access-log.ts';
 import { OUTBOUND_TRAFFIC_POLICIES } from './outbound/outbound-listener.ts';
 import { Proxy, type ProxyOptions } from './proxy.ts';
@@ -38,6 +39,10 @@ const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [option
   --tracing-max-batch N        spans per export request; default ${DEFAULT_BATCH_SETTINGS.maxBatchSize}
   --tracing-flush-interval-ms N  export what is queued this often; default ${DEFAULT_BATCH_SETTINGS.flushIntervalMs}
   --tracing-export-timeout-ms N  an export not answered within this failed; default ${DEFAULT_BATCH_SETTINGS.exportTimeoutMs}
+  --request-headers-timeout DURATION  a request's headers must arrive within this, else 408 and the
+                               connection closes (slowloris); default ${DEFAULT_HTTP_LIMITS.requestHeadersTimeoutMs / 1000}s
+  --http2-max-concurrent-streams N  streams one HTTP/2 connection may have open; more are refused;
+                               default ${DEFAULT_HTTP_LIMITS.http2MaxConcurrentStreams}
   --access-log MODE            one JSON line per request on stdout: off, all or sampled:PERCENT
                                (env WEFT_ACCESS_LOG); default off
   --log-level LEVEL            default info (env WEFT_LOG_LEVEL)`;
@@ -69,6 +74,8 @@ runMain(log, async () => {
     'tracing-flush-interval-ms': { type: 'string', default: String(DEFAULT_BATCH_SETTINGS.flushIntervalMs) },
     'tracing-export-timeout-ms': { type: 'string', default: String(DEFAULT_BATCH_SETTINGS.exportTimeoutMs) },
     'access-log': { type: 'string', default: env.WEFT_ACCESS_LOG ?? 'off' },
+    'request-headers-timeout': { type: 'string', default: `${DEFAULT_HTTP_LIMITS.requestHeadersTimeoutMs / 1000}s` },
+    'http2-max-concurrent-streams': { type: 'string', default: String(DEFAULT_HTTP_LIMITS.http2MaxConcurrentStreams) },
   });
   if (!values) return;
   if (!values['xds-address'] || !values.workload) throw new Error(`--xds-address and --workload are required\n${USAGE}`);
@@ -77,6 +84,10 @@ runMain(log, async () => {
   if (!policy) throw new Error(`--outbound-traffic-policy must be one of ${OUTBOUND_TRAFFIC_POLICIES.join(', ')}, got "${values['outbound-traffic-policy']}"`);
   const tracing = parseTracingFlags(values);
   const accessLog = parseAccessLogMode(values['access-log'], '--access-log');
+  const httpLimits = {
+    requestHeadersTimeoutMs: parseDuration(values['request-headers-timeout'], '--request-headers-timeout') * 1000,
+    http2MaxConcurrentStreams: parsePositiveInteger(values['http2-max-concurrent-streams'], '--http2-max-concurrent-streams'),
+  };
   let identity: ProxyOptions['identity'];
   if (values['token-file']) {
     if (!values['ca-root-cert']) throw new Error('--token-file needs --ca-root-cert (the root that signed the control plane certificate)');
@@ -105,6 +116,7 @@ runMain(log, async () => {
     identity,
     tracing,
     accessLog,
+    httpLimits,
   });
   await proxy.start();
   stopOnSignals(log, () => proxy.stop());

@@ -12,6 +12,7 @@ import { createHealthServer } from './admin/health-server.ts';
 import { ConfigStore } from './config/config-store.ts';
 import type { Completion } from './http/exchange.ts';
 import type { RequestContext } from './http/handler.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/request-limits.ts';
 import { createHttp1Server, type ServeOptions } from './http/serve-http1.ts';
 import { createHttp2Server } from './http/serve-http2.ts';
 import { CONTROL_PLANE_CHANNEL_OPTIONS } from './identity/certificate-client.ts';
@@ -61,6 +62,8 @@ export interface ProxyOptions {
   readonly tracing?: TracingOptions;
   /** Default off. */
   readonly accessLog?: AccessLogMode;
+  /** What callers may send on both listeners; DEFAULT_HTTP_LIMITS when absent. */
+  readonly httpLimits?: HttpLimits;
 }
 
 export type BoundProxy = Record<'outbound' | 'inbound' | 'admin' | 'stats' | 'health', HostPort>;
@@ -132,9 +135,11 @@ export class Proxy {
     // First in both stacks: request id, trace headers, and what spans and access logs report.
     const observed = telemetryLayer(this.tracer);
     const admission = new InboundAdmission(this.store, new Authorizer(this.store), `${workload}.${namespace}`);
-    const outbound: ServeOptions = { direction: 'outbound', handler: observed(routes.handler), log, onComplete, connectionOf };
+    const limits = options.httpLimits ?? DEFAULT_HTTP_LIMITS;
+    const outbound: ServeOptions = { direction: 'outbound', handler: observed(routes.handler), log, onComplete, connectionOf, limits };
     const inbound: ServeOptions = {
       direction: 'inbound',
+      limits,
       handler: observed(inboundHandler({ admission, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}`, trustPlaintextMetadata: !identity })),
       log,
       onComplete,

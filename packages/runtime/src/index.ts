@@ -5,3 +5,4 @@ export * from './json-endpoints.ts';
 export * from './duration.ts';
 export * from './poll.ts';
 export * from './proxy-node-options.ts';
+export * from './whole-number.ts';
