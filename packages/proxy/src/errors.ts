@@ -12,6 +12,7 @@ export const ProxyErrorKind = {
   FAULT_ABORT: { code: 'WEFT_ERR_FAULT_ABORT', status: 503, flag: 'FI' },
   DOWNSTREAM_GONE: { code: 'WEFT_ERR_DOWNSTREAM_GONE', status: 499, flag: 'DC' },
   BAD_REQUEST: { code: 'WEFT_ERR_BAD_REQUEST', status: 400, flag: 'DPE' },
+  HEADERS_TOO_LARGE: { code: 'WEFT_ERR_HEADERS_TOO_LARGE', status: 431, flag: 'DPE' },
   ACCESS_DENIED: { code: 'WEFT_ERR_ACCESS_DENIED', status: 403, flag: 'RBAC' },
   MTLS_REQUIRED: { code: 'WEFT_ERR_MTLS_REQUIRED', status: 403, flag: 'MTLS' },
   /** outboundTrafficPolicy REGISTRY_ONLY: the destination is not a service of the mesh (Envoy's BlackHoleCluster). */

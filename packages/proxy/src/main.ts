@@ -2,7 +2,8 @@
 // weft-proxy: the sidecar. Gets its configuration from the control plane and carries the
 // workload's traffic.
 import { readFile } from 'node:fs/promises';
-import { createLogger, parseDuration, parseHostPort, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
+import { createLogger, parseDuration, parseHostPort, parsePositiveInteger, parseProgramFlags, runMain, stopOnSignals } from '@weft/runtime';
+import { DEFAULT_HTTP_LIMITS } from './http/request-limits.ts';
 import { parseAccessLogMode } from './observability/access-log.ts';
 import { OUTBOUND_TRAFFIC_POLICIES } from './outbound/outbound-listener.ts';
 import { DISCOVERY_MODES, Proxy, type ProxyOptions } from './proxy.ts';
@@ -49,6 +50,10 @@ const USAGE = `usage: weft-proxy --xds-address HOST:PORT --workload NAME [option
                                once inbound is idle and the application has stopped calling out, or
                                after this long at most; injection sets it from the pod's grace
                                period (env WEFT_DRAIN_DEADLINE); default ${DEFAULT_DRAIN_DEADLINE}
+  --request-headers-timeout DURATION  a request's headers must arrive within this, else 408 and the
+                               connection closes (slowloris); default ${DEFAULT_HTTP_LIMITS.requestHeadersTimeoutMs / 1000}s
+  --http2-max-concurrent-streams N  streams one HTTP/2 connection may have open; more are refused;
+                               default ${DEFAULT_HTTP_LIMITS.http2MaxConcurrentStreams}
   --access-log MODE            one JSON line per request on stdout: off, all or sampled:PERCENT
                                (env WEFT_ACCESS_LOG); default off
   --log-level LEVEL            default info (env WEFT_LOG_LEVEL)`;
@@ -82,6 +87,8 @@ runMain(log, async () => {
     'access-log': { type: 'string', default: env.WEFT_ACCESS_LOG ?? 'off' },
     discovery: { type: 'string', default: env.WEFT_DISCOVERY ?? 'on-demand' },
     'drain-deadline': { type: 'string', default: env.WEFT_DRAIN_DEADLINE ?? DEFAULT_DRAIN_DEADLINE },
+    'request-headers-timeout': { type: 'string', default: `${DEFAULT_HTTP_LIMITS.requestHeadersTimeoutMs / 1000}s` },
+    'http2-max-concurrent-streams': { type: 'string', default: String(DEFAULT_HTTP_LIMITS.http2MaxConcurrentStreams) },
   });
   if (!values) return;
   if (!values['xds-address'] || !values.workload) throw new Error(`--xds-address and --workload are required\n${USAGE}`);
@@ -93,6 +100,10 @@ runMain(log, async () => {
   const discovery = DISCOVERY_MODES.find((mode) => mode === values.discovery);
   if (!discovery) throw new Error(`--discovery must be one of ${DISCOVERY_MODES.join(', ')}, got "${values.discovery}"`);
   const drainDeadlineMs = parseDuration(values['drain-deadline'], '--drain-deadline') * 1000;
+  const httpLimits = {
+    requestHeadersTimeoutMs: parseDuration(values['request-headers-timeout'], '--request-headers-timeout') * 1000,
+    http2MaxConcurrentStreams: parsePositiveInteger(values['http2-max-concurrent-streams'], '--http2-max-concurrent-streams'),
+  };
   let identity: ProxyOptions['identity'];
   if (values['token-file']) {
     if (!values['ca-root-cert']) throw new Error('--token-file needs --ca-root-cert (the root that signed the control plane certificate)');
@@ -122,6 +133,7 @@ runMain(log, async () => {
     tracing,
     accessLog,
     discovery,
+    httpLimits,
   });
   await proxy.start();
   stopOnSignals(log, async () => {

@@ -12,6 +12,7 @@ import { createHealthServer } from './admin/health-server.ts';
 import { ConfigStore } from './config/config-store.ts';
 import type { Completion } from './http/exchange.ts';
 import type { RequestContext } from './http/handler.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/request-limits.ts';
 import { createHttp1Server, type ServeOptions } from './http/serve-http1.ts';
 import { createHttp2Server } from './http/serve-http2.ts';
 import { CONTROL_PLANE_CHANNEL_OPTIONS } from './identity/certificate-client.ts';
@@ -66,6 +67,8 @@ export interface ProxyOptions {
   readonly accessLog?: AccessLogMode;
   /** Default on-demand: only the services the workload calls (docs/architecture.md, "On-demand discovery"). */
   readonly discovery?: DiscoveryMode;
+  /** What callers may send on both listeners; DEFAULT_HTTP_LIMITS when absent. */
+  readonly httpLimits?: HttpLimits;
 }
 
 export const DISCOVERY_MODES = ['on-demand', 'all'] as const;
@@ -152,9 +155,11 @@ export class Proxy {
     // First in both stacks: request id, trace headers, and what spans and access logs report.
     const observed = telemetryLayer(this.tracer);
     const admission = new InboundAdmission(this.store, new Authorizer(this.store), `${workload}.${namespace}`);
-    const outbound: ServeOptions = { direction: 'outbound', handler: observed(routes.handler), log, onComplete, connectionOf, inFlight: this.outboundInFlight };
+    const limits = options.httpLimits ?? DEFAULT_HTTP_LIMITS;
+    const outbound: ServeOptions = { direction: 'outbound', handler: observed(routes.handler), log, onComplete, connectionOf, inFlight: this.outboundInFlight, limits };
     const inbound: ServeOptions = {
       direction: 'inbound',
+      limits,
       handler: observed(inboundHandler({ admission, pools: this.inboundPools, appHost: options.appHost, workload: `${workload}.${namespace}`, trustPlaintextMetadata: !identity })),
       log,
       onComplete,

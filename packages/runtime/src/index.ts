@@ -7,3 +7,4 @@ export * from './poll.ts';
 export * from './proxy-node-options.ts';
 export * from './seeded-random.ts';
 export * from './linear-regexp.ts';
+export * from './whole-number.ts';

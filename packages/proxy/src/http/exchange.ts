@@ -56,7 +56,7 @@ function countBytes(body: Readable, add: (bytes: number) => void): void {
 }
 
 /** HTTP status of a proxy error -> the gRPC status a gRPC caller understands. */
-const GRPC_STATUS_BY_HTTP: Record<number, number> = { 400: 13, 403: 7, 404: 12, 499: 1, 503: 14, 504: 4 };
+const GRPC_STATUS_BY_HTTP: Record<number, number> = { 400: 13, 403: 7, 404: 12, 431: 8, 499: 1, 503: 14, 504: 4 };
 
 export function isGrpc(headers: HeaderMap): boolean {
   const type = headers['content-type'];

@@ -17,5 +17,6 @@ describe('headers', () => {
     assert.equal(parseAuthority(''), undefined);
     assert.equal(parseAuthority('a:b:c'), undefined);
     assert.equal(parseAuthority('a:70000'), undefined);
+    for (const invalid of ['tar get:8080', 'evil@target:8080', 'a\tb', 'a/b', 'a?b', 'a#b', 'a\\b']) assert.equal(parseAuthority(invalid), undefined, invalid);
   });
 });

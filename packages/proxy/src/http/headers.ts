@@ -26,11 +26,15 @@ export interface Authority {
   readonly port: number | undefined;
 }
 
-/** "Orders.Default:8080" -> { host: "orders.default", port: 8080 }; "[::1]:80" handled. */
+/**
+ * "Orders.Default:8080" -> { host: "orders.default", port: 8080 }; "[::1]:80" handled. The host
+ * is an IP literal or an RFC 3986 reg-name: no spaces, no userinfo ("user@host"), nothing a
+ * parser further along could split differently.
+ */
 export function parseAuthority(authority: string): Authority | undefined {
   const value = authority.trim().toLowerCase();
   if (value === '') return undefined;
-  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(value);
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9._~!$&'()*+,;=%-]+)(?::(\d{1,5}))?$/.exec(value);
   if (!match) return undefined;
   const port = match[2] === undefined ? undefined : Number(match[2]);
   if (port !== undefined && (port < 1 || port > 65535)) return undefined;

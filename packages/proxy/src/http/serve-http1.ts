@@ -4,14 +4,22 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Logger } from '@weft/runtime';
+import type { ProxyError } from '../errors.ts';
 import { runExchange, type ExchangeOptions, type ResponseSink } from './exchange.ts';
 import { newContext, PLAINTEXT, type ConnectionInfo, type HeaderMap, type ProxyRequest, type RequestContext } from './handler.ts';
 import { forwardableHeaders } from './headers.ts';
+import { countFields, http1ServerOptions, maxRequestHeaders, refusalOf, type HttpLimits } from './request-limits.ts';
 
 export interface ServeOptions extends ExchangeOptions {
   readonly direction: RequestContext['direction'];
   /** How a connection was secured (the inbound listener knows); plaintext when absent. */
   readonly connectionOf?: (socket: Socket) => ConnectionInfo;
+  readonly limits: HttpLimits;
+}
+
+/** The exchange for a request refused before handling: `error` becomes the response, as any other. */
+export function refusing(options: ServeOptions, error: ProxyError | undefined): ServeOptions {
+  return error ? { ...options, handler: () => Promise.reject(error) } : options;
 }
 
 function hasBody(request: IncomingMessage): boolean {
@@ -77,9 +85,12 @@ function http1Sink(outgoing: ServerResponse, log: Logger): ResponseSink {
 }
 
 export function createHttp1Server(options: ServeOptions): Server {
-  return createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (incoming: IncomingMessage, outgoing: ServerResponse) => {
+  const server = createServer(http1ServerOptions(options.limits), (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const callerGone = new AbortController();
     const { path, authority } = requestTarget(incoming.url ?? '/', incoming.headers.host);
+    // Node keeps only the first Host in `headers`; the raw list shows them all.
+    const hostFields = countFields(incoming.rawHeaders, (name) => name.toLowerCase() === 'host');
+    const refusal = refusalOf({ authority, headerCount: incoming.rawHeaders.length / 2, hostFields }, options.direction);
     const request: ProxyRequest = {
       method: incoming.method ?? 'GET',
       path,
@@ -91,6 +102,19 @@ export function createHttp1Server(options: ServeOptions): Server {
       remoteAddress: incoming.socket.remoteAddress ?? '',
       httpVersion: incoming.httpVersion,
     };
-    runExchange(options, request, newContext(options.direction), http1Sink(outgoing, options.log), callerGone);
+    runExchange(refusing(options, refusal), request, newContext(options.direction), http1Sink(outgoing, options.log), callerGone);
   });
+  // One more than allowed, so that a request over the limit is seen (Node drops the excess silently).
+  server.maxHeadersCount = maxRequestHeaders(options.direction) + 1;
+  trackConnections(server);
+  return server;
+}
+
+/**
+ * Node tracks connections (and so enforces headersTimeout) from the server's 'listening' event.
+ * These servers never listen: the listeners hand them sockets. Without this, a caller trickling
+ * its headers would hold a connection forever.
+ */
+function trackConnections(server: Server): void {
+  server.emit('listening');
 }

@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { runExchange, type ResponseSink } from './exchange.ts';
 import { newContext, PLAINTEXT, type HeaderMap, type ProxyRequest } from './handler.ts';
 import { forwardableHeaders } from './headers.ts';
-import type { ServeOptions } from './serve-http1.ts';
+import { countFields, http2ServerOptions, refusalOf } from './request-limits.ts';
+import { refusing, type ServeOptions } from './serve-http1.ts';
 
 const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_STATUS, NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM } = constants;
 
@@ -67,14 +68,16 @@ function http2Sink(stream: ServerHttp2Stream): ResponseSink {
 }
 
 export function createHttp2Server(options: ServeOptions): Http2Server {
-  const server = createServer({ settings: { enablePush: false } });
-  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
+  const server = createServer(http2ServerOptions(options.limits));
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
     const callerGone = new AbortController();
     const socket = stream.session?.socket;
+    const authority = String(headers[HTTP2_HEADER_AUTHORITY] ?? headers.host ?? '');
+    const refusal = refusalOf({ authority, headerCount: countFields(rawHeaders, (name) => !name.startsWith(':')), hostFields: 0 }, options.direction);
     const request: ProxyRequest = {
       method: String(headers[HTTP2_HEADER_METHOD] ?? 'GET'),
       path: String(headers[HTTP2_HEADER_PATH] ?? '/'),
-      authority: String(headers[HTTP2_HEADER_AUTHORITY] ?? headers.host ?? '').toLowerCase(),
+      authority: authority.toLowerCase(),
       headers: plainHeaders(headers),
       // HTTP/2 says when a request has no body: the stream ends with the headers.
       body: flags & NGHTTP2_FLAG_END_STREAM ? null : stream,
@@ -83,7 +86,7 @@ export function createHttp2Server(options: ServeOptions): Http2Server {
       remoteAddress: socket?.remoteAddress ?? '',
       httpVersion: '2',
     };
-    runExchange(options, request, newContext(options.direction), http2Sink(stream), callerGone);
+    runExchange(refusing(options, refusal), request, newContext(options.direction), http2Sink(stream), callerGone);
   });
   // Sessions that break are the peer's business; keep the process alive.
   server.on('sessionError', () => undefined);

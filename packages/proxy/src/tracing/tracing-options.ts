@@ -1,5 +1,6 @@
 // The proxy's tracing settings from its flags, validated at the edge: every bad value is
 // refused with the flag's name and what it takes.
+import { parsePositiveInteger } from '@weft/runtime';
 import { DEFAULT_BATCH_SETTINGS, type BatchSettings } from './otlp-exporter.ts';
 import { parsePercent } from './sampler.ts';
 
@@ -25,12 +26,6 @@ export interface TracingFlags {
   readonly 'tracing-export-timeout-ms': string;
 }
 
-function positiveInteger(text: string, flag: string): number {
-  const value = Number(text);
-  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got "${text}"`);
-  return value;
-}
-
 function parseOtlpEndpoint(text: string): URL {
   let url: URL;
   try {
@@ -44,10 +39,10 @@ function parseOtlpEndpoint(text: string): URL {
 
 export function parseTracingFlags(flags: TracingFlags): TracingOptions {
   const batch: BatchSettings = {
-    maxQueueSize: positiveInteger(flags['tracing-max-queue'], 'tracing-max-queue'),
-    maxBatchSize: positiveInteger(flags['tracing-max-batch'], 'tracing-max-batch'),
-    flushIntervalMs: positiveInteger(flags['tracing-flush-interval-ms'], 'tracing-flush-interval-ms'),
-    exportTimeoutMs: positiveInteger(flags['tracing-export-timeout-ms'], 'tracing-export-timeout-ms'),
+    maxQueueSize: parsePositiveInteger(flags['tracing-max-queue'], '--tracing-max-queue'),
+    maxBatchSize: parsePositiveInteger(flags['tracing-max-batch'], '--tracing-max-batch'),
+    flushIntervalMs: parsePositiveInteger(flags['tracing-flush-interval-ms'], '--tracing-flush-interval-ms'),
+    exportTimeoutMs: parsePositiveInteger(flags['tracing-export-timeout-ms'], '--tracing-export-timeout-ms'),
   };
   if (batch.maxBatchSize > batch.maxQueueSize) throw new Error(`--tracing-max-batch (${batch.maxBatchSize}) cannot exceed --tracing-max-queue (${batch.maxQueueSize})`);
   return {
