@@ -113,7 +113,8 @@ export async function startHostileMesh(proxyArgs: readonly string[] = []): Promi
     // The recording app runs in the test process, so the target's port is declared by hand.
     mesh.workloads.set('target', { ...target, appAddress });
     await mesh.writeMeshFile(mesh.documents());
-    await pollUntil('the client sidecar to route to target', 20_000, async () => ((await httpGet(mesh.workload('client').admin, '/config_dump')).text.includes('target.default.svc.cluster.local:8080') ? true : undefined));
+    // The client's sidecar asks for target at its first request (on-demand discovery); each test resets the app.
+    await pollUntil('the client sidecar to route to target', 20_000, async () => ((await httpGet(mesh.workload('client').outbound, '/', { host: 'target:8080' })).status === 200 ? true : undefined));
     await pollUntil('the target sidecar to accept plaintext', 20_000, async () => ((await httpGet(target.admin, '/config_dump')).text.includes('"tlsMode": "PERMISSIVE"') ? true : undefined));
     return { mesh, app, outbound: mesh.workload('client').outbound, inbound: target.inbound, host: 'target:8080', stop };
   } catch (error) {

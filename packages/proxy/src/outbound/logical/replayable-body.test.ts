@@ -25,6 +25,17 @@ describe('replayableBody', () => {
     assert.equal(await text(body.replay()), 'hello world');
   });
 
+  it('survives a caller who leaves mid-body after the attempt stopped reading', async () => {
+    const source = new PassThrough();
+    const body = replayableBody(source, undefined, 1024);
+    body.first(); // the attempt failed before reading, and attached nothing
+    source.write('partial');
+    source.destroy(new Error('aborted'));
+    await body.settled;
+    // Without a listener of its own the copy's 'error' would have been thrown out of the process.
+    assert.equal(body.replay(), undefined);
+  });
+
   it('does not replay a body larger than the cap, declared or discovered', async () => {
     const declared = replayableBody(Readable.from([Buffer.alloc(10)]), '5000', 1024);
     await text(declared.first());

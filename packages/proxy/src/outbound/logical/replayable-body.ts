@@ -65,6 +65,9 @@ export function replayableBody(body: Readable | null, declaredLength: string | s
     pass.destroy(error);
     settle();
   });
+  // The attempt reading `pass` learns of a failed body itself; one that already finished (or
+  // never started) has no listener left, and the caller's abort must not crash the process.
+  pass.on('error', () => undefined);
   // The caller may leave the first attempt unread (it failed before reading): drain it so the
   // source still reaches its end and can be replayed.
   pass.once('close', () => body.resume());
