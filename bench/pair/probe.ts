@@ -3,12 +3,22 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** One GET on a fresh connection; the status, or the error's message. */
+/**
+ * One GET on a fresh connection: 200, or what went wrong — the status with its Weft response
+ * flags and the start of the body ("503 NCFG weft: ..."), or the error's message.
+ */
 export function probe(port: number, hostHeader: string): Promise<number | string> {
   return new Promise((resolve) => {
     const outgoing = request({ host: '127.0.0.1', port, path: '/', headers: { host: hostHeader }, agent: false, timeout: 2000 }, (response) => {
-      response.resume();
-      response.once('end', () => resolve(response.statusCode ?? 0));
+      let body = '';
+      response.on('data', (chunk: Buffer) => {
+        if (body.length < 200) body += chunk.toString('latin1');
+      });
+      response.once('end', () => {
+        const status = response.statusCode ?? 0;
+        const flags = response.headers['weft-response-flags'];
+        resolve(status === 200 ? 200 : `${status}${typeof flags === 'string' ? ` ${flags}` : ''} ${body.slice(0, 200).trim()}`);
+      });
       response.once('error', (error) => resolve(error.message));
     });
     outgoing.once('timeout', () => outgoing.destroy(new Error('timed out')));
