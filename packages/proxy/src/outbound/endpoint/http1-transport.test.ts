@@ -302,6 +302,20 @@ describe('Http1Transport', () => {
     await assert.rejects(transportTo(server.port).send(request({ method: 'POST', headers: { 'content-length': '10' }, body: Readable.from([Buffer.from('short')]) })), assertProxyError(ProxyErrorKind.BAD_REQUEST));
   });
 
+  it('writes nothing upstream when the request body fails before its first byte', async () => {
+    const heads: string[] = [];
+    const server = await rawServer((_socket, head) => heads.push(head));
+    const { Readable } = await import('node:stream');
+    const body = new Readable({ read: () => undefined });
+    const sending = transportTo(server.port).send(request({ method: 'POST', body }));
+    await until(() => server.sockets.length === 1, 'the connection to open');
+    body.destroy(new Error('malformed chunked encoding from the caller'));
+    await assert.rejects(sending, assertProxyError(ProxyErrorKind.UPSTREAM_RESET));
+    await until(() => server.sockets[0]?.readyState === 'closed', 'the connection to close');
+    assert.deepEqual(heads, []);
+    assert.equal(server.sockets[0]?.bytesRead, 0);
+  });
+
   it('sends an HTTP/2 request body to an HTTP/1.1 upstream and can still answer on that stream', async () => {
     const server = await httpServer((req, res) => {
       const chunks: Buffer[] = [];

@@ -148,18 +148,29 @@ class Exchange {
     this.connection.exchange = this;
     this.connection.requests++;
     this.request.signal.addEventListener('abort', this.onAbort, { once: true });
-    socket.write(this.head.text, 'latin1');
-    if (this.head.framing.kind === 'none') this.requestSent = true;
-    else this.sendBody(this.request.body as Readable, this.head.framing);
+    if (this.head.framing.kind === 'none') {
+      socket.write(this.head.text, 'latin1');
+      this.requestSent = true;
+    } else {
+      this.sendBody(this.request.body as Readable, this.head.framing);
+    }
   }
 
   /**
-   * Streams the request body with backpressure. The body is never destroyed here: an HTTP/2
+   * Streams the request body with backpressure. The head goes with the first body bytes (in
+   * one packet): a body that fails before its first byte (a caller's malformed chunked
+   * encoding) leaves nothing at the upstream. The body is never destroyed here: an HTTP/2
    * stream is both the request body and the way back for the response.
    */
   private sendBody(body: Readable, framing: BodyFraming): void {
     const { socket } = this.connection;
     let sent = 0;
+    let headPending = true;
+    const writeHead = (): void => {
+      if (!headPending) return;
+      headPending = false;
+      socket.write(this.head.text, 'latin1');
+    };
     const onDrain = (): void => {
       body.resume();
     };
@@ -168,17 +179,18 @@ class Exchange {
       if (bytes.length === 0) return;
       this.bodyStarted = true;
       sent += bytes.length;
+      if (framing.kind === 'length' && sent > framing.length) return this.fail(refuse(`request body longer than its content-length ${framing.length}`));
       let writable: boolean;
+      socket.cork();
+      writeHead();
       if (framing.kind === 'length') {
-        if (sent > framing.length) return this.fail(refuse(`request body longer than its content-length ${framing.length}`));
         writable = socket.write(bytes);
       } else {
-        socket.cork();
         socket.write(`${bytes.length.toString(16)}\r\n`);
         socket.write(bytes);
         writable = socket.write('\r\n');
-        socket.uncork();
       }
+      socket.uncork();
       if (!writable) {
         body.pause();
         socket.once('drain', onDrain);
@@ -190,6 +202,7 @@ class Exchange {
       if (this.over) return;
       if (error) return this.fail(error);
       if (framing.kind === 'length' && sent !== framing.length) return this.fail(refuse(`request body shorter (${sent} bytes) than its content-length ${framing.length}`));
+      writeHead();
       if (framing.kind === 'chunked') socket.write('0\r\n\r\n');
       this.requestSent = true;
       this.releaseIfDone();
