@@ -56,6 +56,8 @@ function parseHeaderLines(lines: readonly string[]): HeaderMap {
 }
 
 function listTokens(value: string | string[]): string[] {
+  // The usual case, one token ("keep-alive", "chunked"), without the list's allocations.
+  if (typeof value === 'string' && !value.includes(',')) return [value.trim().toLowerCase()];
   return (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((token) => token.trim().toLowerCase()).filter((token) => token !== '');
 }
 
