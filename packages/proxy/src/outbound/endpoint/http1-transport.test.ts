@@ -115,6 +115,42 @@ describe('Http1Transport', () => {
     assert.equal(await text(response), 'ok');
   });
 
+  it('opens connections for concurrent requests, then reuses the one released last first', async () => {
+    const waiting: (() => void)[] = [];
+    const server = await rawServer((socket) => {
+      const connection = server.sockets.indexOf(socket);
+      waiting.push(() => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${connection}`));
+    });
+    const transport = transportTo(server.port);
+    const first = transport.send(request());
+    const second = transport.send(request());
+    await until(() => waiting.length === 2, 'both requests to arrive');
+    // Connection 0 answers (and is released) first, then connection 1.
+    waiting.shift()?.();
+    const firstText = await text(await first);
+    waiting.shift()?.();
+    const secondText = await text(await second);
+    assert.deepEqual([firstText, secondText], ['0', '1']);
+    const next = transport.send(request());
+    await until(() => waiting.length === 1, 'the third request to arrive');
+    waiting.shift()?.();
+    assert.equal(await text(await next), '1', 'the connection released last');
+    assert.equal(server.sockets.length, 2);
+  });
+
+  it('does not reuse a connection whose response body the consumer abandoned', async () => {
+    const server = await rawServer((socket) => {
+      if (server.sockets.length === 1) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf ');
+      else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfull');
+    });
+    const transport = transportTo(server.port);
+    const abandoned = await transport.send(request());
+    abandoned.body?.destroy();
+    await until(() => server.sockets[0]?.readyState === 'closed', 'the abandoned connection to close');
+    assert.equal(await text(await transport.send(request())), 'full');
+    assert.equal(server.sockets.length, 2);
+  });
+
   it('opens a new connection after the upstream answered connection: close', async () => {
     const server = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok'));
     const transport = transportTo(server.port);
