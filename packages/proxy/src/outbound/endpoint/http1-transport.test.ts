@@ -397,6 +397,39 @@ describe('Http1Transport', () => {
     assert.equal(received, size);
   });
 
+  it('stops reading the request body while the upstream does not take it', async () => {
+    const size = 64 << 20;
+    const piece = Buffer.alloc(64 << 10);
+    let produced = 0;
+    const { Readable } = await import('node:stream');
+    const body = new Readable({
+      read() {
+        produced += piece.length;
+        this.push(piece);
+        if (produced >= size) this.push(null);
+      },
+    });
+    // Accepts the connection and never reads from it.
+    const sockets: Socket[] = [];
+    const silent = createNetServer((socket) => {
+      sockets.push(socket);
+      socket.pause();
+    });
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    closers.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => silent.close(resolve));
+    });
+    const caller = new AbortController();
+    const sending = transportTo((silent.address() as AddressInfo).port).send(request({ method: 'PUT', headers: { 'content-length': String(size) }, body, signal: caller.signal }));
+    await until(() => produced > 0, 'the body to start');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.ok(produced < size / 2, `${produced} of ${size} bytes were read from the body for an upstream that reads nothing`);
+    caller.abort();
+    await assert.rejects(sending);
+  });
+
   it('lets requests in flight finish on close(), and cuts them on destroy()', async () => {
     let answer: ((body: string) => void) | undefined;
     const server = await rawServer((socket) => {
