@@ -4,7 +4,9 @@
 // failed export is counted, logged at most once per interval, and its spans are let go —
 // never retried, so a collector that is down or hangs costs memory bounded by the queue and
 // never delays a request.
-import { Agent, request } from 'undici';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { finished } from 'node:stream';
 import type { Logger } from '@weft/runtime';
 import { exportTraceServiceRequest, type TraceResource } from './otlp-json.ts';
 import type { FinishedSpan } from './span.ts';
@@ -49,7 +51,8 @@ export class OtlpHttpExporter implements TracingCounters {
   exportFailures = 0;
   private readonly options: OtlpExporterOptions;
   private readonly settings: BatchSettings;
-  private readonly dispatcher: Agent;
+  /** One keep-alive connection to the collector: exports go one at a time. */
+  private readonly agent: HttpAgent;
   private readonly timer: NodeJS.Timeout;
   private queue: FinishedSpan[] = [];
   /** The export under way; resolves to whether it succeeded. */
@@ -60,7 +63,8 @@ export class OtlpHttpExporter implements TracingCounters {
   constructor(options: OtlpExporterOptions) {
     this.options = options;
     this.settings = options.settings ?? DEFAULT_BATCH_SETTINGS;
-    this.dispatcher = new Agent({ connectTimeout: this.settings.exportTimeoutMs, connections: 1 });
+    const agentOptions = { keepAlive: true, maxSockets: 1 };
+    this.agent = options.endpoint.protocol === 'https:' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
     // Never what keeps the process alive.
     this.timer = setInterval(() => this.flush(), this.settings.flushIntervalMs).unref();
   }
@@ -94,7 +98,8 @@ export class OtlpHttpExporter implements TracingCounters {
       this.flush();
       ok = (await this.inFlight) ?? true;
     }
-    await this.dispatcher.close();
+    // Nothing is in flight any more: only idle keep-alive connections are left.
+    this.agent.destroy();
   }
 
   /**
@@ -123,17 +128,26 @@ export class OtlpHttpExporter implements TracingCounters {
     });
   }
 
-  private async post(batch: readonly FinishedSpan[]): Promise<void> {
-    const response = await request(this.options.endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: exportTraceServiceRequest(this.options.resource, batch),
-      dispatcher: this.dispatcher,
-      signal: AbortSignal.timeout(this.settings.exportTimeoutMs),
+  /** Posts one batch; the timeout bounds connect, send and the whole answer. */
+  private post(batch: readonly FinishedSpan[]): Promise<void> {
+    const body = exportTraceServiceRequest(this.options.resource, batch);
+    const { endpoint } = this.options;
+    const send = endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const onResponse = (response: IncomingMessage): void => {
+        const status = response.statusCode ?? 0;
+        // Read and let go; the answer's partialSuccess is not acted on.
+        response.resume();
+        finished(response, (error) => {
+          if (error) reject(error);
+          else if (status < 200 || status > 299) reject(new Error(`collector answered HTTP ${status}`));
+          else resolve();
+        });
+      };
+      const outgoing = send(endpoint, { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, signal: AbortSignal.timeout(this.settings.exportTimeoutMs) }, onResponse);
+      outgoing.once('error', reject);
+      outgoing.end(body);
     });
-    // Read and let go; the answer's partialSuccess is not acted on.
-    await response.body.dump();
-    if (response.statusCode < 200 || response.statusCode > 299) throw new Error(`collector answered HTTP ${response.statusCode}`);
   }
 
   private warn(message: string, error?: unknown): void {

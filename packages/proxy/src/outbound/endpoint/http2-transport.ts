@@ -8,6 +8,7 @@ import { peerIdentity } from '@weft/ca';
 import { ProxyError, ProxyErrorKind } from '../../errors.ts';
 import type { HeaderMap, ProxyRequest, ProxyResponse } from '../../http/handler.ts';
 import { forwardableHeaders } from '../../http/headers.ts';
+import { CONNECT_TIMEOUT_CODE } from './socket-connect.ts';
 import { RefusedStreamError, upstreamError } from './upstream-errors.ts';
 
 const { HTTP2_HEADER_METHOD, HTTP2_HEADER_PATH, HTTP2_HEADER_AUTHORITY, HTTP2_HEADER_SCHEME, HTTP2_HEADER_STATUS } = constants;
@@ -48,7 +49,7 @@ export class Http2Transport {
       ...(connectTls ? { createConnection: connectTls } : {}),
       settings: { enablePush: false },
     });
-    const connectTimer = setTimeout(() => session.destroy(Object.assign(new Error(`connect to ${this.options.address} timed out after ${connectTimeoutMs}ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), connectTimeoutMs);
+    const connectTimer = setTimeout(() => session.destroy(Object.assign(new Error(`connect to ${this.options.address} timed out after ${connectTimeoutMs}ms`), { code: CONNECT_TIMEOUT_CODE })), connectTimeoutMs);
     session.once('connect', () => {
       clearTimeout(connectTimer);
       const peer = connectTls && peerIdentity((session.socket as TLSSocket).getPeerCertificate())?.spiffeId;

@@ -1,15 +1,15 @@
 // Connections to upstreams, shared by every cluster that reaches an address the same way: an
-// HTTP/1.1 keep-alive pool (undici) or one multiplexed HTTP/2 connection, plaintext or mTLS
+// HTTP/1.1 keep-alive pool or one multiplexed HTTP/2 connection, plaintext or mTLS
 // (expecting given identities), with the cluster's connection settings. Transports that left
 // the configuration are closed gracefully: requests in flight on them finish first.
 import { connect as netConnect, type Socket } from 'node:net';
-import { Pool } from 'undici';
 import { formatHostPort } from '@weft/runtime';
 import type { HeaderMap, ProxyRequest, ProxyResponse } from '../../http/handler.ts';
 import type { WorkloadIdentity } from '../../identity/workload-identity.ts';
-import { forward } from './forward.ts';
+import { Http1Transport } from './http1-transport.ts';
 import { Http2Transport } from './http2-transport.ts';
-import { mtlsConnector, mtlsSocket, type MtlsTarget } from './mtls-connector.ts';
+import { mtlsSocket, type MtlsTarget } from './mtls-connector.ts';
+import { whenConnected } from './socket-connect.ts';
 
 /** How connections behave (a cluster's connectionPool settings). */
 export interface PoolSettings {
@@ -39,28 +39,6 @@ export interface Transport {
   close(): Promise<void>;
   /** At once, cutting requests in flight. */
   destroy(): Promise<void>;
-}
-
-class Http1Transport implements Transport {
-  private readonly pool: Pool;
-  private readonly address: string;
-
-  constructor(pool: Pool, address: string) {
-    this.pool = pool;
-    this.address = address;
-  }
-
-  send(request: ProxyRequest, extraHeaders?: HeaderMap): Promise<ProxyResponse> {
-    return forward(this.pool, this.address, request, extraHeaders);
-  }
-
-  close(): Promise<void> {
-    return this.pool.close();
-  }
-
-  destroy(): Promise<void> {
-    return this.pool.destroy();
-  }
 }
 
 export class UpstreamPools {
@@ -103,18 +81,13 @@ export class UpstreamPools {
         ...(identity && mtls ? { connectTls: () => mtlsSocket(identity, mtls, { host: target.host, port: target.port, alpn: 'h2' }) } : {}),
       });
     }
-    const pool = new Pool(mtls ? `https://${address}` : `http://${address}`, {
-      ...(identity && mtls ? { connect: mtlsConnector(identity, mtls, settings.connectTimeoutMs) } : {}),
-      pipelining: 1,
-      keepAliveTimeout: settings.idleTimeoutMs,
-      keepAliveMaxTimeout: settings.idleTimeoutMs,
-      connectTimeout: settings.connectTimeoutMs,
-      ...(settings.maxRequestsPerConnection ? { maxRequestsPerClient: settings.maxRequestsPerConnection } : {}),
-      // A route's timeout bounds a request; the pool itself waits as long as that allows.
-      headersTimeout: 0,
-      bodyTimeout: 0,
+    return new Http1Transport({
+      address,
+      host: target.host,
+      port: target.port,
+      settings,
+      ...(identity && mtls ? { connectTls: () => mtlsSocket(identity, mtls, { host: target.host, port: target.port, alpn: 'http/1.1' }) } : {}),
     });
-    return new Http1Transport(pool, address);
   }
 
   /**
@@ -125,18 +98,7 @@ export class UpstreamPools {
     const timeoutMs = (target.settings ?? DEFAULT_POOL_SETTINGS).connectTimeoutMs;
     const identity = this.identity;
     const socket: Socket = identity && target.mtls ? mtlsSocket(identity, target.mtls, { host: target.host, port: target.port, alpn }) : netConnect({ host: target.host, port: target.port, noDelay: true });
-    const ready = identity && target.mtls ? 'secureConnect' : 'connect';
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`connect to ${formatHostPort(target)} timed out after ${timeoutMs}ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), timeoutMs);
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      socket.once(ready, () => {
-        clearTimeout(timer);
-        resolve(socket);
-      });
-    });
+    return whenConnected(socket, { secure: identity !== undefined && target.mtls !== undefined, timeoutMs, address: formatHostPort(target) });
   }
 
   /** Closes transports whose key is not in `keep`. */
