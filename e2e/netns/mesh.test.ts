@@ -10,7 +10,7 @@ import { PROGRAMS } from '@weft/cli';
 import { pollUntil } from '@weft/runtime';
 import { MESH_API } from '../../packages/controlplane/test/kube-objects.ts';
 import { NetnsCluster, type LoadSummary, type PodSpec } from './cluster.ts';
-import { listNamespaces, netnsUnavailable } from './namespaces.ts';
+import { exclusiveNetnsTests, listNamespaces, netnsUnavailable } from './namespaces.ts';
 
 const unavailable = netnsUnavailable();
 if (unavailable) process.stdout.write(`# skipped: ${unavailable}\n`);
@@ -62,7 +62,10 @@ describe('the mesh in network namespaces', { skip: unavailable }, () => {
     });
   }
 
+  let release: (() => void) | undefined;
+
   before(async () => {
+    release = await exclusiveNetnsTests();
     namespacesBefore = await listNamespaces();
     cluster = await NetnsCluster.start();
     await cluster.addService({ name: 'orders', selector: { app: 'orders' }, ports: [{ name: 'http', port: 8080, targetPort: 9080 }] });
@@ -92,7 +95,9 @@ describe('the mesh in network namespaces', { skip: unavailable }, () => {
   after(async () => {
     process.stdout.write(`# netns scenario counts: ${JSON.stringify(counts)}\n`);
     await cluster?.stop();
-    assert.deepEqual(await listNamespaces(), namespacesBefore, 'every namespace the harness made is gone');
+    const namespacesAfter = await listNamespaces();
+    release?.();
+    assert.deepEqual(namespacesAfter, namespacesBefore, 'every namespace the harness made is gone');
   });
 
   const expectAll = (summary: LoadSummary, status = '200'): void => assert.deepEqual({ statuses: summary.statuses, errors: summary.errors }, { statuses: { [status]: summary.sent }, errors: {} });

@@ -3,7 +3,7 @@
 // (weft-<pid>-<name>), so a later run removes what a killed run left behind without touching a
 // run still going on in parallel.
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -39,6 +39,36 @@ function pidAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+const LOCK = '/run/weft-netns-tests.lock';
+
+/**
+ * Makes this test process the only netns test running on the machine until `release` is called.
+ * The netns files share host-wide state (the xtables lock, /run/netns, namespace churn): run side
+ * by side, the weft-init test once stalled the mesh test's first requests for 5 s. A lock held by
+ * a process that no longer runs is taken over.
+ */
+export async function exclusiveNetnsTests(timeoutMs = 300_000): Promise<() => void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+    } catch {
+      // Taken a moment ago: its pid file is not written yet.
+    }
+    if (Number.isInteger(holder) && !pidAlive(holder)) rmSync(LOCK, { recursive: true, force: true });
+    else if (Date.now() > deadline) throw new Error(`another netns test (pid ${holder}) held ${LOCK} for ${timeoutMs} ms`);
+    else await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

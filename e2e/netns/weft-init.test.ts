@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ManagedProcess } from '@weft/cli';
-import { NamespaceSet, netnsUnavailable, removeStaleNamespaces } from './namespaces.ts';
+import { exclusiveNetnsTests, NamespaceSet, netnsUnavailable, removeStaleNamespaces } from './namespaces.ts';
 
 const unavailable = netnsUnavailable();
 if (unavailable) process.stdout.write(`# skipped: ${unavailable}\n`);
@@ -33,7 +33,10 @@ describe('weft-init in a network namespace', { skip: unavailable }, () => {
     await probe.listening(label);
   }
 
+  let release: (() => void) | undefined;
+
   before(async () => {
+    release = await exclusiveNetnsTests();
     await removeStaleNamespaces();
     pod = await namespaces.add('pod');
     peer = await namespaces.add('peer');
@@ -49,6 +52,7 @@ describe('weft-init in a network namespace', { skip: unavailable }, () => {
   after(async () => {
     await Promise.all(processes.map((probe) => probe.stop()));
     await namespaces.removeAll();
+    release?.();
   });
 
   it('--dry-run prints the rules and changes nothing', async () => {
