@@ -47,16 +47,20 @@ export function passThrough(socket: Socket, destination: OriginalDestination, lo
   socket.once('error', () => upstream.destroy());
 }
 
-function refuseUnknown(socket: Socket, destination: OriginalDestination): void {
-  const where = `${destination.address}:${destination.port}`;
+/** An HTTP/1 caller gets `error` as a response; anything else a reset. */
+function refuse(socket: Socket, error: ProxyError): void {
   withFirstBytes(
     socket,
     (first) => {
-      if (looksLikeHttp1(first)) refuseTunnel(socket, new ProxyError(ProxyErrorKind.NOT_IN_REGISTRY, `${where} is not a service of this mesh (outbound traffic policy REGISTRY_ONLY)`));
+      if (looksLikeHttp1(first)) refuseTunnel(socket, error);
       else socket.resetAndDestroy();
     },
     { afterMs: REFUSAL_WAIT_MS, handle: () => (socket.resetAndDestroy(), true) },
   );
+}
+
+function refuseUnknown(socket: Socket, destination: OriginalDestination): void {
+  refuse(socket, new ProxyError(ProxyErrorKind.NOT_IN_REGISTRY, `${destination.address}:${destination.port} is not a service of this mesh (outbound traffic policy REGISTRY_ONLY)`));
 }
 
 export function createOutboundListener(options: OutboundListenerOptions): Server {
@@ -72,13 +76,21 @@ export function createOutboundListener(options: OutboundListenerOptions): Server
     // While the control plane is asked about the destination, a reset must not go unhandled.
     const onEarlyError = (): void => void socket.destroy();
     socket.on('error', onEarlyError);
-    void options.routes.virtualHostAt(destination).then((service) => {
-      socket.off('error', onEarlyError);
-      if (socket.destroyed) return;
-      if (service?.protocol === 'TCP') options.tcp(socket, destination, connection);
-      else if (service) withFirstBytes(socket, (first) => dispatchPlaintext(socket, first, servers));
-      else if (options.policy === 'ALLOW_ANY') passThrough(socket, destination, options.log);
-      else refuseUnknown(socket, destination);
-    });
+    void options.routes.virtualHostAt(destination).then(
+      (service) => {
+        socket.off('error', onEarlyError);
+        if (socket.destroyed) return;
+        if (service?.protocol === 'TCP') options.tcp(socket, destination, connection);
+        else if (service) withFirstBytes(socket, (first) => dispatchPlaintext(socket, first, servers));
+        else if (options.policy === 'ALLOW_ANY') passThrough(socket, destination, options.log);
+        else refuseUnknown(socket, destination);
+      },
+      // Not known whether it is a mesh service (no answer from the control plane): neither
+      // passed through in plaintext around the mesh's policies nor routed.
+      (error: ProxyError) => {
+        socket.off('error', onEarlyError);
+        if (!socket.destroyed) refuse(socket, error);
+      },
+    );
   });
 }

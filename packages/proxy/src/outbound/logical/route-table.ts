@@ -57,11 +57,17 @@ export class RouteTable {
     return this.route(keys, request, context).handler(request, context);
   };
 
-  /** The service port at a virtual IP and port (where a captured connection was headed), if any. */
+  /**
+   * The service port at a virtual IP and port (where a captured connection was headed), if any.
+   * Rejects with NCFG when the control plane has not said whether there is one.
+   */
   async virtualHostAt(destination: OriginalDestination): Promise<VirtualHostConfig | undefined> {
     const key = `${destination.address}:${destination.port}`;
-    await this.discovery?.ensure([key]);
-    return this.byAuthority.get(key)?.config;
+    if (!this.discovery) return this.byAuthority.get(key)?.config;
+    await this.discovery.ensure([key]);
+    const found = this.byAuthority.get(key)?.config;
+    if (!found && !this.discovery.isAnswered([key])) throw new ProxyError(ProxyErrorKind.NO_CONFIG, `the control plane has not answered about ${key} yet`);
+    return found;
   }
 
   /** The route a request takes; rejects with NCFG, DPE or NR. Records service and route in `context`. */
