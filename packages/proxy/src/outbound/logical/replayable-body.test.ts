@@ -36,6 +36,16 @@ describe('replayableBody', () => {
     assert.equal(body.replay(), undefined);
   });
 
+  it('reuses the copy of an enclosing replayable body instead of buffering the same bytes again', async () => {
+    const outer = replayableBody(Readable.from([Buffer.from('once')]), undefined, 1024);
+    const first = outer.first() as Readable;
+    const inner = replayableBody(first, undefined, 1024);
+    assert.equal(inner.first(), first);
+    assert.equal(await text(first), 'once');
+    await inner.settled;
+    assert.equal(await text(inner.replay()), 'once');
+  });
+
   it('does not replay a body larger than the cap, declared or discovered', async () => {
     const declared = replayableBody(Readable.from([Buffer.alloc(10)]), '5000', 1024);
     await text(declared.first());

@@ -32,8 +32,22 @@ export async function replayWithinGrace(body: ReplayableBody, signal: AbortSigna
 
 const EMPTY: ReplayableBody = { first: () => null, replay: () => null, settled: Promise.resolve() };
 
+/**
+ * The ReplayableBody each stream handed out comes from. The layers that replay (mirror, retries,
+ * the cluster's resend of unprocessed requests) nest: an inner one reuses the outer's copy instead
+ * of buffering the same bytes again.
+ */
+const sources = new WeakMap<Readable, ReplayableBody>();
+
+function handedOut(stream: Readable, from: ReplayableBody): Readable {
+  sources.set(stream, from);
+  return stream;
+}
+
 export function replayableBody(body: Readable | null, declaredLength: string | string[] | undefined, cap: number = DEFAULT_BODY_BUFFER_CAP): ReplayableBody {
   if (!body) return EMPTY;
+  const outer = sources.get(body);
+  if (outer) return { first: () => body, replay: () => outer.replay(), settled: outer.settled };
   const tooLarge = typeof declaredLength === 'string' && Number(declaredLength) > cap;
   const chunks: Buffer[] = [];
   let size = 0;
@@ -71,9 +85,10 @@ export function replayableBody(body: Readable | null, declaredLength: string | s
   // The caller may leave the first attempt unread (it failed before reading): drain it so the
   // source still reaches its end and can be replayed.
   pass.once('close', () => body.resume());
-  return {
-    first: () => pass,
-    replay: () => (kept && ended ? Readable.from(chunks.length > 0 ? [Buffer.concat(chunks)] : []) : undefined),
+  const replayable: ReplayableBody = {
+    first: () => handedOut(pass, replayable),
+    replay: () => (kept && ended ? handedOut(Readable.from(chunks.length > 0 ? [Buffer.concat(chunks)] : []), replayable) : undefined),
     settled,
   };
+  return replayable;
 }
