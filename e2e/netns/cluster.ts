@@ -13,6 +13,7 @@
 // rule, file and process it created, also after a failed test.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,19 @@ const WEFT_INIT = fileURLToPath(import.meta.resolve('@weft/init/main'));
 const RELAY = fileURLToPath(new URL('./unix-relay.ts', import.meta.url));
 export const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
 const NODE_ADDRESS = '198.18.0.1';
+/** Locally administered (02:...), fixed: see startNode. */
+const NODE_BRIDGE_MAC = '02:57:45:46:54:01';
 const CONTROL_PLANE = `${NODE_ADDRESS}:15012`;
+/** WEFT_TEST_LOG_DIR=DIR keeps every harness process's output, at debug level, in DIR/<process>.log. */
+const LOG_DIR = process.env.WEFT_TEST_LOG_DIR;
+
+/** Where a process's output goes besides the supervisor's own ring of lines. */
+function kept(name: string, env: NodeJS.ProcessEnv = {}): { echo?: (line: string) => void; env: NodeJS.ProcessEnv } {
+  if (!LOG_DIR) return { env };
+  mkdirSync(LOG_DIR, { recursive: true });
+  const file = join(LOG_DIR, `${name.replaceAll('/', '-')}.log`);
+  return { echo: (line) => appendFileSync(file, `${new Date().toISOString()} ${line}\n`), env: { ...env, WEFT_LOG_LEVEL: 'debug' } };
+}
 const PROXY_UID = 1337;
 
 export interface ServicePortSpec {
@@ -78,6 +91,10 @@ export interface LoadSummary {
   readonly statuses: Record<string, number>;
   readonly errors: Record<string, number>;
   readonly by: Record<string, number>;
+  /** Answers a proxy made itself, by status and response flag ("503 NCFG"). */
+  readonly proxyAnswers: Record<string, number>;
+  /** Milliseconds from the first request to the first and the last failure (HTTP runs). */
+  readonly failuresAtMs?: { first: number; last: number };
 }
 
 export class NetnsCluster {
@@ -133,6 +150,10 @@ export class NetnsCluster {
     this.nodeNetns = node;
     const exec = (command: string, ...args: string[]) => this.namespaces.exec(node, command, args);
     await exec('ip', 'link', 'add', 'br0', 'type', 'bridge');
+    // A bridge without an address of its own takes the lowest of its ports' and changes it as pods
+    // join: every pod's ARP entry for the node (the control plane) then points nowhere until it
+    // is re-resolved, and the xDS streams stall for seconds. CNI bridge plugins pin it too.
+    await exec('ip', 'link', 'set', 'br0', 'address', NODE_BRIDGE_MAC);
     await exec('ip', 'addr', 'add', `${NODE_ADDRESS}/16`, 'dev', 'br0');
     await exec('ip', 'link', 'set', 'br0', 'up');
     await exec('sysctl', '-qw', 'net.ipv4.ip_forward=1');
@@ -161,7 +182,7 @@ export class NetnsCluster {
       'controlplane',
       PROGRAMS.controlPlane,
       ['--registry', 'kubernetes', '--ca-secret', 'weft-ca', '--xds-address', 'off', '--secure-address', CONTROL_PLANE, '--debug-address', '127.0.0.1:15014'],
-      { prefix: ['ip', 'netns', 'exec', this.nodeNetns], env: { KUBECONFIG: join(this.dir, 'kubeconfig'), POD_NAMESPACE: 'weft-system', POD_NAME: 'weft-controlplane-0', WEFT_LOG_LEVEL: 'info' } },
+      { prefix: ['ip', 'netns', 'exec', this.nodeNetns], ...kept('controlplane', { KUBECONFIG: join(this.dir, 'kubeconfig'), POD_NAMESPACE: 'weft-system', POD_NAME: 'weft-controlplane-0', WEFT_LOG_LEVEL: 'info' }) },
     );
     await this.controlPlane.listening('secure');
   }
@@ -230,7 +251,7 @@ export class NetnsCluster {
         `${spec.name}/sidecar`,
         PROGRAMS.proxy,
         ['--xds-address', CONTROL_PLANE, '--workload', spec.name, '--namespace', namespace, '--token-file', tokenFile, '--ca-root-cert', rootFile, '--outbound-traffic-policy', spec.outboundTrafficPolicy ?? 'ALLOW_ANY'],
-        { prefix: ['ip', 'netns', 'exec', netns, 'setpriv', `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, '--clear-groups'] },
+        { ...kept(`${spec.name}/sidecar`), prefix: ['ip', 'netns', 'exec', netns, 'setpriv', `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, '--clear-groups'] },
       );
     }
     if (spec.app) {

@@ -10,6 +10,8 @@ import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { Agent, request } from 'undici';
+// Only the one constant: the proxy's whole module graph would slow every load run's start.
+import { RESPONSE_FLAGS_HEADER } from '../../packages/proxy/src/errors.ts';
 import { ECHO_SERVICE } from '../loopback/grpc-echo-service.ts';
 
 const { positionals, values } = parseArgs({
@@ -32,9 +34,18 @@ interface Summary {
   errors: Record<string, number>;
   /** Which replica answered (the demo app's `workload`, the echo services' replica), by count. */
   by: Record<string, number>;
+  /** Answers a proxy made itself, by status and response flag ("503 NCFG"): what a failure was. */
+  proxyAnswers: Record<string, number>;
+  /** Milliseconds from the first request to the first and the last failure, when any failed. */
+  failuresAtMs?: { first: number; last: number };
 }
 
-const summary: Summary = { sent: 0, ok: 0, statuses: {}, errors: {}, by: {} };
+const summary: Summary = { sent: 0, ok: 0, statuses: {}, errors: {}, by: {}, proxyAnswers: {} };
+const startedAt = performance.now();
+function failed(): void {
+  const at = Math.round(performance.now() - startedAt);
+  summary.failuresAtMs = { first: summary.failuresAtMs?.first ?? at, last: at };
+}
 const bump = (record: Record<string, number>, key: string): void => {
   record[key] = (record[key] ?? 0) + 1;
 };
@@ -51,7 +62,10 @@ async function httpOnce(agent: Agent, headers: Record<string, string>): Promise<
     const response = await request(target, { dispatcher: agent, headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const text = await response.body.text();
     bump(summary.statuses, String(response.statusCode));
+    const flags = response.headers[RESPONSE_FLAGS_HEADER];
+    if (typeof flags === 'string') bump(summary.proxyAnswers, `${response.statusCode} ${flags}`);
     if (response.statusCode === 200) summary.ok++;
+    else failed();
     try {
       const workload = (JSON.parse(text) as { workload?: unknown }).workload;
       if (typeof workload === 'string') bump(summary.by, workload);
@@ -60,6 +74,7 @@ async function httpOnce(agent: Agent, headers: Record<string, string>): Promise<
     }
   } catch (error) {
     bump(summary.errors, errorCode(error));
+    failed();
   }
 }
 

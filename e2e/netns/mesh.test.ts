@@ -100,7 +100,9 @@ describe('the mesh in network namespaces', { skip: unavailable }, () => {
     assert.deepEqual(namespacesAfter, namespacesBefore, 'every namespace the harness made is gone');
   });
 
-  const expectAll = (summary: LoadSummary, status = '200'): void => assert.deepEqual({ statuses: summary.statuses, errors: summary.errors }, { statuses: { [status]: summary.sent }, errors: {} });
+  /** Every request got `status`; a failure names the proxies' flags and when the failures came. */
+  const expectAll = (summary: LoadSummary, status = '200'): void =>
+    assert.deepEqual({ statuses: summary.statuses, errors: summary.errors }, { statuses: { [status]: summary.sent }, errors: {} }, `${summary.sent} sent: statuses ${JSON.stringify(summary.statuses)}, errors ${JSON.stringify(summary.errors)}, proxy answers ${JSON.stringify(summary.proxyAnswers)}, failures at ${JSON.stringify(summary.failuresAtMs)} ms`);
 
   it('STRICT mTLS: meshed callers succeed, a plaintext pod is refused', async () => {
     const meshed = await cluster.load('client-a', ['http', ORDERS, '--count', '100']);

@@ -46,9 +46,9 @@ const LOCK = '/run/weft-netns-tests.lock';
 
 /**
  * Makes this test process the only netns test running on the machine until `release` is called.
- * The netns files share host-wide state (the xtables lock, /run/netns, namespace churn): run side
- * by side, the weft-init test once stalled the mesh test's first requests for 5 s. A lock held by
- * a process that no longer runs is taken over.
+ * The netns files share host-wide state (the xtables lock, /run/netns, namespace churn) and each
+ * keeps both cores busy, so two runs side by side (a developer's and CI's) would time each other
+ * out. A lock held by a process that no longer runs is taken over.
  */
 export async function exclusiveNetnsTests(timeoutMs = 300_000): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;

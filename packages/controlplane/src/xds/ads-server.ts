@@ -165,6 +165,7 @@ class ProxyStream {
     if (sameNames(state.resourceNames, names)) return;
     state.resourceNames = [...names];
     state.unanswered = state.onDemand;
+    this.server.log.debug({ proxy: this.id, names: names.length }, 'subscription changed');
     this.push();
   }
 
@@ -220,13 +221,17 @@ class ProxyStream {
     const answers = state.onDemand ? state.resourceNames : [];
     // Reserved before the response is put together: a push that must wait copies nothing.
     const bytes = shared.byteLength + NONCE_FIELD_MAX_BYTES + answers.reduce((sum, name) => sum + Buffer.byteLength(name) + NAME_FIELD_OVERHEAD_BYTES, 0);
-    if (!this.server.window.tryReserve(bytes)) return false;
+    if (!this.server.window.tryReserve(bytes)) {
+      this.server.log.debug({ proxy: this.id, type: kind, bytes, inFlight: this.server.window.inFlight }, 'push waits for room in the push window');
+      return false;
+    }
     const nonce = String(++this.nonce);
     const response = new EncodedDiscoveryResponse(shared, nonce, answers);
     state.sent = { set, nonce };
     state.unanswered = false;
     state.changedAt = changedAt;
     this.server.metrics?.pushed(kind);
+    this.server.log.debug({ proxy: this.id, type: kind, version: set.version, nonce, answers: answers.length }, 'pushed');
     this.unflushedBytes += bytes;
     // Called once the transport has taken the message (HTTP/2 flow control included).
     this.call.write(response, () => this.flushed(bytes));

@@ -148,13 +148,15 @@ export class AdsClient {
     if (!stream) return; // the next connection subscribes with the current names
     const typeUrl = ResourceType[kind].typeUrl;
     const last = this.lastAnswers.get(typeUrl);
+    const names = this.options.onDemand?.names(kind) ?? [];
+    this.options.log.debug({ type: kind, names: names.length }, 'subscription changed');
     stream.write(
       DiscoveryRequest.create({
         typeUrl,
         versionInfo: this.options.store.version(kind),
         responseNonce: last?.nonce ?? '',
         errorDetail: last?.errorDetail ?? null,
-        resourceNames: this.options.onDemand?.names(kind) ?? [],
+        resourceNames: names,
       }),
     );
   }
@@ -175,7 +177,7 @@ export class AdsClient {
     }
     try {
       store.apply(kind, response.typeUrl, response.versionInfo, response.resources);
-      log.debug({ type: kind, version: response.versionInfo, resources: response.resources.length }, 'configuration applied');
+      log.debug({ type: kind, version: response.versionInfo, resources: response.resources.length, answers: response.resourceNames.length }, 'configuration applied');
       // Before the ACK: new routes may need clusters, which this ACK then already names.
       this.options.onDemand?.answer(kind, response.resourceNames);
       this.answer(stream, response.typeUrl, kind, response.versionInfo, response.nonce);
