@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'proto/gen/**', 'bench/results/**'] },
+  { ignores: ['**/node_modules/**', 'proto/gen/**', 'bench/results/**', 'packages/proxy/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -15,6 +15,7 @@ import type { Processes } from './processes.ts';
 import { formatReport, latestFigures, summarise, writeRecord, type RunRecord } from './report.ts';
 import { updateLatest } from '../latest.ts';
 import { APP_HOST, startWeftPair } from './weft-pair.ts';
+import { PROGRAMS } from '@weft/cli';
 import { runWrk } from './wrk.ts';
 
 /** Above this share of a CPU in use before we start anything, the figures will be skewed. */
@@ -47,7 +48,8 @@ async function startTargets(setup: Setup, options: BenchOptions): Promise<Target
   const nginxClient = await startNginx(setup, 'nginx-client', (port) => clientProxyServer(port, nginxServer.port, tls));
   progress('starting the Weft pair (control plane, two sidecars)');
   const nodeArgs = options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir];
-  const weft = await startWeftPair({ root: setup.root, appPort: app.port, processes: setup.processes, pinning: setup.pinning, nodeArgs });
+  const proxyProgram = options.proxy === 'bundle' ? PROGRAMS.proxyBundle : PROGRAMS.proxy;
+  const weft = await startWeftPair({ root: setup.root, appPort: app.port, processes: setup.processes, pinning: setup.pinning, nodeArgs, proxyProgram });
   const pidOf = (pid: number | undefined): number[] => (pid === undefined ? [] : [pid]);
   const exited = (...names: [string, boolean][]): string | undefined => {
     const dead = names.filter(([, running]) => !running).map(([name]) => name);

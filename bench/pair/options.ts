@@ -16,6 +16,8 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** Where the sidecars write V8 CPU profiles (--cpu-prof), if anywhere. */
   readonly profileDir: string | undefined;
+  /** Which sidecar program runs: the shipped bundle, or the TypeScript sources (to compare). */
+  readonly proxy: 'bundle' | 'sources';
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -28,7 +30,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --warmup S               unrecorded seconds before each latency run (default 1)
   --max-connections N      open-loop connection cap (default 256)
   --quick                  smoke run: 1 rep, 2 s runs, 0.5 s warm-up
-  --profile DIR            the Weft sidecars write CPU profiles (.cpuprofile) into DIR`;
+  --profile DIR            the Weft sidecars write CPU profiles (.cpuprofile) into DIR
+  --proxy bundle|sources   the sidecar as shipped (one bundled .mjs; default) or its TypeScript sources`;
 
 function number(name: string, text: string | undefined, fallback: number, integer = false): number {
   if (text === undefined) return fallback;
@@ -60,10 +63,12 @@ function parse(argv: readonly string[]): BenchOptions | undefined {
       'max-connections': { type: 'string' },
       quick: { type: 'boolean', default: false },
       profile: { type: 'string' },
+      proxy: { type: 'string', default: 'bundle' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) return undefined;
+  if (values.proxy !== 'bundle' && values.proxy !== 'sources') throw new Error(`--proxy: expected bundle or sources, got "${values.proxy}"`);
   const quick = values.quick;
   return {
     reps: number('reps', values.reps, quick ? 1 : 3, true),
@@ -75,5 +80,6 @@ function parse(argv: readonly string[]): BenchOptions | undefined {
     maxConnections: number('max-connections', values['max-connections'], 256, true),
     quick,
     profileDir: values.profile,
+    proxy: values.proxy,
   };
 }

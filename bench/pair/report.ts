@@ -128,6 +128,7 @@ export function formatReport(record: RunRecord): string {
     `weft bench/pair — ${record.startedAt}`,
     `machine: nproc ${machine.nproc} (${machine.cpuModel}), kernel ${machine.kernel}, node ${machine.node}, nginx ${machine.nginx}, wrk ${machine.wrk}, weft ${machine.commit}`,
     `pinning: ${record.pinned ? 'app + proxies under test on CPU 0, load generators on CPU 1' : 'NONE (taskset missing)'}`,
+    `Weft sidecar: ${options.proxy === 'bundle' ? 'the shipped bundle (packages/proxy/dist/weft-proxy.mjs)' : 'the TypeScript sources (--proxy sources)'}`,
     'middle hop: mutual TLS for both pairs (Weft: SPIFFE certificates from its CA, HTTP/2; nginx: TLS 1.3, client certificate required, upstream keepalive and session reuse)',
     `throughput: wrk -t1 -c${options.connections} -d${options.durationSeconds}s (closed loop); latency: open loop at ${fixed(options.rate)} req/s for ${options.latencyDurationSeconds} s after ${options.warmupSeconds} s warm-up, measured from each request's scheduled time`,
     noiseFloor(record.stalls),

@@ -49,8 +49,8 @@ function start(processes: Processes, name: string, script: string, args: string[
   return managed;
 }
 
-function startProxy(processes: Processes, name: string, xds: HostPort, proxyArgs: readonly string[], nodeArgs: readonly string[]): ManagedProcess {
-  return start(processes, name, PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS, ...proxyArgs], [...PROXY_NODE_OPTIONS.split(' '), ...nodeArgs]);
+function startProxy(processes: Processes, program: string, name: string, xds: HostPort, proxyArgs: readonly string[], nodeArgs: readonly string[]): ManagedProcess {
+  return start(processes, name, program, ['--xds-address', formatHostPort(xds), '--workload', name, '--namespace', 'default', ...EPHEMERAL_PROXY_LISTENERS, ...proxyArgs], [...PROXY_NODE_OPTIONS.split(' '), ...nodeArgs]);
 }
 
 /** A sidecar's flags for its identity: the token of its service account and the root to trust. */
@@ -69,6 +69,8 @@ export interface WeftPairOptions {
   readonly proxyArgs?: readonly string[];
   /** Node flags for both sidecars (e.g. --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** The sidecar program; default the bundle that ships (PROGRAMS.proxyBundle). */
+  readonly proxyProgram?: string;
   /** What the app speaks; default HTTP. */
   readonly protocol?: AppProtocol;
   /** TrafficRoutes and DestinationPolicies for the service "app" (retries, outlier detection...). */
@@ -108,8 +110,9 @@ export async function startWeftPair(options: WeftPairOptions): Promise<WeftPair>
   await pinning.pin(controlPlane.child.pid, CLIENT_CPU);
 
   const nodeArgs = options.nodeArgs ?? [];
-  const client = startProxy(processes, 'bench-client', xds, [...(await identityArgs(identity, 'bench-client')), ...proxyArgs], nodeArgs);
-  const server = startProxy(processes, 'bench-server', xds, [...(await identityArgs(identity, 'app')), ...proxyArgs], nodeArgs);
+  const program = options.proxyProgram ?? PROGRAMS.proxyBundle;
+  const client = startProxy(processes, program, 'bench-client', xds, [...(await identityArgs(identity, 'bench-client')), ...proxyArgs], nodeArgs);
+  const server = startProxy(processes, program, 'bench-server', xds, [...(await identityArgs(identity, 'app')), ...proxyArgs], nodeArgs);
   const [clientOutbound, clientInbound, serverInbound] = await Promise.all([client.listening('outbound'), client.listening('inbound'), server.listening('inbound')]);
   await Promise.all([server.listening('outbound'), ...[client, server].flatMap((proxy) => [proxy.listening('admin'), proxy.listening('stats')])]);
   await pinning.pin(client.child.pid, SERVER_CPU);

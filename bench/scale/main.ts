@@ -98,7 +98,7 @@ async function measureSize(services: number, discovery: DiscoveryMode, appPort: 
     const xds = await controlPlane.listening('xds');
     // The sidecar's inbound address must be in the mesh file, so it starts first, then the file.
     const startedAt = performance.now();
-    proxy = new ManagedProcess('proxy', PROGRAMS.proxy, ['--xds-address', formatHostPort(xds), '--workload', 'client', '--namespace', 'default', '--discovery', discovery, ...EPHEMERAL_PROXY_LISTENERS], { env: { ...env, NODE_OPTIONS: PROXY_NODE_OPTIONS } });
+    proxy = new ManagedProcess('proxy', PROGRAMS.proxyBundle, ['--xds-address', formatHostPort(xds), '--workload', 'client', '--namespace', 'default', '--discovery', discovery, ...EPHEMERAL_PROXY_LISTENERS], { env: { ...env, NODE_OPTIONS: PROXY_NODE_OPTIONS } });
     const [outbound, inbound] = await Promise.all([proxy.listening('outbound'), proxy.listening('inbound')]);
     await writeFile(`${meshFile}.tmp`, toMeshFile(meshDocuments(services, appPort, inbound)));
     await rename(`${meshFile}.tmp`, meshFile);

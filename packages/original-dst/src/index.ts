@@ -13,7 +13,8 @@ interface Addon {
   originalDestination(fd: number, ipv6: boolean): [string, number] | undefined;
 }
 
-const addon = createRequire(import.meta.url)('../build/Release/original_dst.node') as Addon;
+// By package name (a self-reference), so the sidecar's bundle, which lives elsewhere, finds it too.
+const addon = createRequire(import.meta.url)('@weft/original-dst/addon') as Addon;
 
 /** The socket's file descriptor; libuv exposes it on the handle of a TCP socket. */
 function fdOf(socket: Socket): number | undefined {

@@ -19,6 +19,8 @@ function programPath(packageName: string, file: string): string {
 export const PROGRAMS = {
   controlPlane: programPath('@weft/controlplane', 'main.ts'),
   proxy: programPath('@weft/proxy', 'main.ts'),
+  /** The sidecar as shipped: one JavaScript file (npm run bundle; npm ci, test and bench build it). */
+  proxyBundle: fileURLToPath(import.meta.resolve('@weft/proxy/bundle')),
   demoApp: join(dirname(fileURLToPath(import.meta.url)), 'demo-app.ts'),
 };
 
@@ -98,6 +100,10 @@ export interface LoopbackMeshOptions {
   readonly mtls?: 'STRICT' | 'PERMISSIVE' | false;
   /** Certificate lifetime the sidecars ask for (e.g. "4s" to watch renewals); default 24h. */
   readonly certTtl?: string;
+  /** The sidecar program; default the TypeScript sources (PROGRAMS.proxy). */
+  readonly proxyProgram?: string;
+  /** Node flags for the sidecars besides PROXY_NODE_OPTIONS. */
+  readonly proxyNodeOptions?: string;
   readonly echo?: (name: string, line: string) => void;
 }
 
@@ -191,7 +197,7 @@ export class LoopbackMesh {
     const identityArgs = this.identity
       ? ['--token-file', await this.identity.tokenFile(namespace, serviceAccountOf(spec)), '--ca-root-cert', this.identity.rootCertFile, '--cert-ttl', this.options.certTtl ?? '24h']
       : [];
-    const sidecar = this.spawn(`${spec.name}/sidecar`, PROGRAMS.proxy, [
+    const sidecar = this.spawn(`${spec.name}/sidecar`, this.options.proxyProgram ?? PROGRAMS.proxy, [
       ...identityArgs,
       '--xds-address',
       formatHostPort(this.xds),
@@ -201,7 +207,7 @@ export class LoopbackMesh {
       namespace,
       ...EPHEMERAL_PROXY_LISTENERS,
       ...(spec.proxyArgs ?? []),
-    ], { NODE_OPTIONS: PROXY_NODE_OPTIONS });
+    ], { NODE_OPTIONS: [PROXY_NODE_OPTIONS, this.options.proxyNodeOptions ?? ''].join(' ').trim() });
     const [outbound, inbound, admin, stats, health] = (await Promise.all(['outbound', 'inbound', 'admin', 'stats', 'health'].map((listener) => sidecar.listening(listener)))) as [HostPort, HostPort, HostPort, HostPort, HostPort];
     return { sidecar, outbound, inbound, admin, stats, health };
   }
