@@ -1,7 +1,7 @@
 // Bundles the sidecar into one JavaScript file, dist/weft-proxy.mjs: what the image runs and the
 // benchmarks measure. A TypeScript entry point makes Node load its type-stripping compiler
 // (wasm) into every sidecar, and ~150 modules resolve one by one; the bundle idles at about
-// 79 MB instead of 115 MB and starts faster. The original-destination addon stays a file of
+// 79 MB instead of 112-113 MB (bench/pair). The original-destination addon stays a file of
 // its own (loaded by package name, see @weft/original-dst).
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
